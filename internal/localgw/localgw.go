@@ -1,0 +1,340 @@
+// Package localgw starts a Jupyter gateway on this machine for analyst's own
+// use: Jupyter Kernel Gateway where it is installed, else Jupyter Server, on
+// 127.0.0.1 with a free port and a random token, with the idle-kernel culling
+// of the reference deployment. Stop ends it and every kernel it started.
+package localgw
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Culling flags from the reference deployment: idle kernels are shut down
+// after 30 minutes, checked every 5; busy ones never. They are the safety net
+// for kernels whose client vanished.
+var cullFlags = []string{
+	"--MappingKernelManager.cull_idle_timeout=1800",
+	"--MappingKernelManager.cull_interval=300",
+	"--MappingKernelManager.cull_connected=False",
+	"--MappingKernelManager.cull_busy=False",
+}
+
+// ErrNotInstalled means no Jupyter server could be found on this machine.
+var ErrNotInstalled = errors.New("no Jupyter installed here: install Debian's python3-jupyter-server python3-ipykernel (or pip install jupyter_kernel_gateway ipykernel), or point analyst at a gateway with --gateway-url")
+
+// Options say how to start the gateway.
+type Options struct {
+	// Workdir is the kernels' working directory; the current one when empty.
+	Workdir string
+	// IP to listen on; 127.0.0.1 when empty.
+	IP string
+	// Port to listen on; a free one when zero.
+	Port int
+	// Token the clients must send; a random one when empty.
+	Token string
+	// ReadyTimeout bounds the wait for the server to answer; 60s when zero.
+	ReadyTimeout time.Duration
+	// Log receives the server's own output; discarded when nil (the last
+	// lines are kept for errors either way).
+	Log *os.File
+}
+
+// Gateway is a running local gateway.
+type Gateway struct {
+	// URL is the gateway's base URL, without the token.
+	URL string
+	// Token is the token clients must send.
+	Token string
+	// Kind is "Jupyter Kernel Gateway" or "Jupyter Server".
+	Kind string
+	// Version is the server's version as GET /api reports it.
+	Version string
+	// Addr is host:port.
+	Addr string
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	tail   *tailBuffer
+	once   sync.Once
+}
+
+// server is how to launch one kind of server.
+type server struct {
+	kind string
+	argv []string
+	env  []string
+}
+
+// find looks for Kernel Gateway, then for a Python with jupyter_server.
+func find(ctx context.Context, ip string, port int, token, dir string) (server, error) {
+	p := strconv.Itoa(port)
+	if kg, err := exec.LookPath("jupyter-kernelgateway"); err == nil {
+		argv := append([]string{kg,
+			"--KernelGatewayApp.ip=" + ip,
+			"--KernelGatewayApp.port=" + p,
+			"--KernelGatewayApp.port_retries=0",
+			"--JupyterWebsocketPersonality.list_kernels=True",
+			"--JupyterApp.answer_yes=True",
+		}, cullFlags...)
+		return server{kind: "Jupyter Kernel Gateway", argv: argv, env: []string{"KG_AUTH_TOKEN=" + token}}, nil
+	}
+	for _, py := range pythons() {
+		if exec.CommandContext(ctx, py, "-c", "import jupyter_server, ipykernel").Run() != nil {
+			continue
+		}
+		argv := []string{py, "-m", "jupyter_server",
+			"--ServerApp.ip=" + ip,
+			"--ServerApp.port=" + p,
+			"--ServerApp.port_retries=0",
+			"--ServerApp.open_browser=False",
+			"--ServerApp.root_dir=" + dir,
+		}
+		if os.Geteuid() == 0 {
+			argv = append(argv, "--allow-root")
+		}
+		argv = append(argv, cullFlags...)
+		// The token goes in the environment, where other users' ps cannot
+		// see it.
+		return server{kind: "Jupyter Server", argv: argv, env: []string{"JUPYTER_TOKEN=" + token}}, nil
+	}
+	return server{}, ErrNotInstalled
+}
+
+// pythons lists the interpreters worth trying: the system's first, since
+// Debian's Jupyter packages install there and a python3 earlier on PATH may
+// be another interpreter without them.
+func pythons() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range []string{"/usr/bin/python3", "python3", "python"} {
+		p, err := exec.LookPath(c)
+		if err != nil || seen[p] {
+			continue
+		}
+		seen[p] = true
+		out = append(out, p)
+	}
+	return out
+}
+
+// Start launches the gateway and waits until it answers GET /api.
+func Start(ctx context.Context, opts Options) (*Gateway, error) {
+	ip := opts.IP
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
+	dir := opts.Workdir
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		dir = wd
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("workdir %s is not a directory", dir)
+	}
+	token := opts.Token
+	if token == "" {
+		token = randomToken()
+	}
+	port := opts.Port
+	if port == 0 {
+		p, err := freePort(ip)
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		port = p
+	}
+	srv, err := find(ctx, ip, port, token, dir)
+	if err != nil {
+		return nil, err
+	}
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	g := &Gateway{
+		URL:    "http://" + addr,
+		Token:  token,
+		Kind:   srv.kind,
+		Addr:   addr,
+		exited: make(chan struct{}),
+		tail:   &tailBuffer{max: 4096},
+	}
+	// Not CommandContext: the gateway must outlive a cancelled ctx long
+	// enough for its kernels to be deleted; Stop ends it.
+	cmd := exec.Command(srv.argv[0], srv.argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), srv.env...)
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.Stdout = g.tail
+	cmd.Stderr = g.tail
+	if opts.Log != nil {
+		cmd.Stdout = multiWriter(opts.Log, g.tail)
+		cmd.Stderr = cmd.Stdout
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", srv.kind, err)
+	}
+	g.cmd = cmd
+	go func() {
+		cmd.Wait()
+		close(g.exited)
+	}()
+	timeout := opts.ReadyTimeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	if err := g.waitReady(ctx, timeout); err != nil {
+		g.Stop()
+		return nil, err
+	}
+	return g, nil
+}
+
+// waitReady polls GET /api until the server answers, it exits, or time runs
+// out.
+func (g *Gateway) waitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if v, err := g.version(ctx); err == nil {
+			g.Version = v
+			return nil
+		}
+		select {
+		case <-g.exited:
+			return fmt.Errorf("%s exited at start: %s", g.Kind, g.tail.lastLine())
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not answer on %s within %s: %s", g.Kind, g.Addr, timeout, g.tail.lastLine())
+		case <-tick.C:
+		}
+	}
+}
+
+func (g *Gateway) version(ctx context.Context) (string, error) {
+	var v struct {
+		Version string `json:"version"`
+	}
+	err := g.call(ctx, http.MethodGet, "/api", &v)
+	return v.Version, err
+}
+
+func (g *Gateway) call(ctx context.Context, method, path string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, g.URL+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "token "+g.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// Describe is the one line that tells the user what was started.
+func (g *Gateway) Describe() string {
+	return fmt.Sprintf("local %s %s on %s, stopped on exit", g.Kind, g.Version, g.Addr)
+}
+
+// stopWait is how long the server gets to shut down after SIGTERM before it
+// and its kernels are killed.
+const stopWait = 5 * time.Second
+
+// Stop deletes the gateway's kernels, stops it, and kills what is left of its
+// process group. It is safe to call more than once.
+func (g *Gateway) Stop() error {
+	g.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), stopWait)
+		defer cancel()
+		var ks []struct {
+			ID string `json:"id"`
+		}
+		if g.call(ctx, http.MethodGet, "/api/kernels", &ks) == nil {
+			for _, k := range ks {
+				g.call(ctx, http.MethodDelete, "/api/kernels/"+k.ID, nil)
+			}
+		}
+		signalGroup(g.cmd, syscall.SIGTERM)
+		select {
+		case <-g.exited:
+		case <-time.After(stopWait):
+		}
+		// Whatever is left of the group (kernels the server could not shut
+		// down) goes too.
+		signalGroup(g.cmd, syscall.SIGKILL)
+		<-g.exited
+	})
+	return nil
+}
+
+// Exited is closed when the server process has ended.
+func (g *Gateway) Exited() <-chan struct{} { return g.exited }
+
+func randomToken() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func freePort(ip string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// tailBuffer keeps the last bytes the server wrote, for error messages.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - t.max; over > 0 {
+		t.buf = t.buf[over:]
+	}
+	return len(p), nil
+}
+
+// lastLine is the last non-empty line the server wrote.
+func (t *tailBuffer) lastLine() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(string(bytes.ToValidUTF8(t.buf, nil))), "\n")
+	s := strings.TrimSpace(lines[len(lines)-1])
+	if s == "" {
+		return "(no output)"
+	}
+	return s
+}

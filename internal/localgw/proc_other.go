@@ -1,0 +1,11 @@
+//go:build unix && !linux
+
+package localgw
+
+import "syscall"
+
+// sysProcAttr puts the server in a process group of its own, so Stop reaches
+// its kernels.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
