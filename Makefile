@@ -1,0 +1,40 @@
+# The README's commands. `make demo` sets a fresh Debian machine up and runs the
+# superstore analysis; `make test` runs every test against a real Jupyter Server.
+
+GO      ?= go
+BIN     := bin/analyst
+TASK    ?= Read superstore.csv and find the total sales for each region, then plot them as a bar chart.
+
+.PHONY: all build setup demo test test-short bench lint fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/analyst
+
+# setup installs what analyst and its tests need from Debian's packages.
+setup:
+	./scripts/setup
+
+demo: setup build
+	./scripts/demo "$(TASK)"
+
+test: setup
+	$(GO) test -race -count=1 ./...
+
+test-short:
+	$(GO) test -short ./...
+
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./jupyter/
+	$(GO) run ./bench/kernelbench
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: the files above need formatting'; exit 1; }
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin
