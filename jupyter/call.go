@@ -1,0 +1,289 @@
+package jupyter
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// callKind says what ends a call.
+type callKind int
+
+const (
+	// executeCall ends when both execute_reply and status idle arrived.
+	executeCall callKind = iota
+	// replyCall ends when its reply arrived.
+	replyCall
+)
+
+// call collects the messages answering one request. The connection's reader
+// goroutine feeds it; the requesting goroutine waits on done and then takes
+// the result with finish.
+type call struct {
+	id   string
+	kind callKind
+	max  int // bound on kept output bytes
+
+	done     chan struct{} // closed when the call completed or failed
+	doneOnce sync.Once
+
+	mu        sync.Mutex
+	finished  bool // finish was called: later messages are ignored
+	seen      map[string]struct{}
+	entries   []*entry
+	kept      int // output bytes kept
+	clearWait bool
+	gotReply  bool
+	gotIdle   bool
+	err       error
+	res       Result
+}
+
+// entry is an output being collected; a stream's text grows in a builder so
+// that merging chunks stays linear.
+type entry struct {
+	Output
+	text strings.Builder
+	size int // bytes counted against the bound
+}
+
+func newCall(id string, kind callKind, max int) *call {
+	return &call{id: id, kind: kind, max: max, done: make(chan struct{}), seen: map[string]struct{}{}}
+}
+
+// complete closes done once.
+func (c *call) complete() {
+	c.doneOnce.Do(func() { close(c.done) })
+}
+
+// fail ends the call with err, unless it already ended.
+func (c *call) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finished || c.err != nil || (c.gotReply && (c.gotIdle || c.kind == replyCall)) {
+		return
+	}
+	c.err = err
+	c.complete()
+}
+
+// Wire contents of the messages a call reads.
+type (
+	statusContent struct {
+		ExecutionState string `json:"execution_state"`
+	}
+	replyContent struct {
+		Status         string   `json:"status"`
+		ExecutionCount int      `json:"execution_count"`
+		Ename          string   `json:"ename"`
+		Evalue         string   `json:"evalue"`
+		Traceback      []string `json:"traceback"`
+	}
+	streamContent struct {
+		Name string `json:"name"`
+		Text string `json:"text"`
+	}
+	displayContent struct {
+		Data           map[string]any `json:"data"`
+		Metadata       map[string]any `json:"metadata"`
+		ExecutionCount int            `json:"execution_count"`
+		Transient      struct {
+			DisplayID string `json:"display_id"`
+		} `json:"transient"`
+	}
+	clearContent struct {
+		Wait bool `json:"wait"`
+	}
+)
+
+// handle applies one message whose parent is this call's request.
+func (c *call) handle(m *inMessage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finished {
+		return
+	}
+	if id := m.Header.MsgID; id != "" {
+		if _, dup := c.seen[id]; dup {
+			return // replayed after a reconnect
+		}
+		c.seen[id] = struct{}{}
+	}
+	if m.oversize {
+		c.handleOversize(m)
+		return
+	}
+	switch m.Header.MsgType {
+	case "status":
+		var sc statusContent
+		if json.Unmarshal(m.Content, &sc) == nil && sc.ExecutionState == "idle" {
+			c.gotIdle = true
+		}
+	case "execute_reply", "kernel_info_reply":
+		var rc replyContent
+		_ = json.Unmarshal(m.Content, &rc)
+		c.gotReply = true
+		c.res.Status = rc.Status
+		c.res.ExecutionCount = rc.ExecutionCount
+		if rc.Status == "error" && c.res.Error == nil && rc.Ename != "" {
+			c.res.Error = &ExecError{Name: rc.Ename, Value: rc.Evalue, Traceback: rc.Traceback}
+		}
+	case "stream":
+		var sc streamContent
+		if json.Unmarshal(m.Content, &sc) == nil {
+			c.addStream(sc.Name, sc.Text)
+		}
+	case "display_data", "execute_result":
+		var dc displayContent
+		if json.Unmarshal(m.Content, &dc) == nil {
+			c.addDisplay(m.Header.MsgType, dc, len(m.Content))
+		}
+	case "update_display_data":
+		var dc displayContent
+		if json.Unmarshal(m.Content, &dc) == nil {
+			c.updateDisplay(dc, len(m.Content))
+		}
+	case "clear_output":
+		var cc clearContent
+		_ = json.Unmarshal(m.Content, &cc)
+		if cc.Wait {
+			c.clearWait = true
+		} else {
+			c.clear()
+		}
+	case "error":
+		var rc replyContent
+		if json.Unmarshal(m.Content, &rc) == nil {
+			c.addError(&ExecError{Name: rc.Ename, Value: rc.Evalue, Traceback: rc.Traceback})
+		}
+	}
+	if c.gotReply && (c.gotIdle || c.kind == replyCall) {
+		c.complete()
+	}
+}
+
+// handleOversize accounts for a message too large to read: its output is
+// dropped; a reply or status still counts.
+func (c *call) handleOversize(m *inMessage) {
+	switch m.Header.MsgType {
+	case "execute_reply", "kernel_info_reply":
+		c.gotReply = true
+	case "status":
+		c.gotIdle = true // a status message is never large; be permissive
+	default:
+		c.res.DroppedBytes += m.size
+	}
+	if c.gotReply && (c.gotIdle || c.kind == replyCall) {
+		c.complete()
+	}
+}
+
+// flushClear applies a pending clear_output(wait=True): the old outputs go
+// when the next one arrives.
+func (c *call) flushClear() {
+	if c.clearWait {
+		c.clearWait = false
+		c.clear()
+	}
+}
+
+// clear drops the outputs so far.
+func (c *call) clear() {
+	c.entries = nil
+	c.kept = 0
+}
+
+// addStream appends stream text, merging it into the previous output when
+// that is the same stream, keeping the head within the bound.
+func (c *call) addStream(name, text string) {
+	c.flushClear()
+	room := c.max - c.kept
+	if len(text) > room {
+		cut := max(room, 0)
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		c.res.DroppedBytes += int64(len(text) - cut)
+		text = text[:cut]
+	}
+	if text == "" {
+		return
+	}
+	c.kept += len(text)
+	if n := len(c.entries); n > 0 && c.entries[n-1].Type == "stream" && c.entries[n-1].Name == name {
+		last := c.entries[n-1]
+		last.text.WriteString(text)
+		last.size += len(text)
+		return
+	}
+	e := &entry{Output: Output{Type: "stream", Name: name}, size: len(text)}
+	e.text.WriteString(text)
+	c.entries = append(c.entries, e)
+}
+
+// addDisplay appends a display_data or execute_result, or drops it whole
+// if it does not fit in the bound.
+func (c *call) addDisplay(typ string, dc displayContent, size int) {
+	c.flushClear()
+	if c.kept+size > c.max {
+		c.res.DroppedBytes += int64(size)
+		return
+	}
+	c.kept += size
+	o := Output{Type: typ, Data: dc.Data, Metadata: dc.Metadata, DisplayID: dc.Transient.DisplayID}
+	if typ == "execute_result" {
+		o.ExecutionCount = dc.ExecutionCount
+	}
+	c.entries = append(c.entries, &entry{Output: o, size: size})
+}
+
+// updateDisplay replaces the bundle of every output showing the display id.
+func (c *call) updateDisplay(dc displayContent, size int) {
+	id := dc.Transient.DisplayID
+	if id == "" {
+		return
+	}
+	for _, e := range c.entries {
+		if e.DisplayID != id {
+			continue
+		}
+		if c.kept-e.size+size > c.max {
+			c.res.DroppedBytes += int64(size)
+			continue
+		}
+		c.kept += size - e.size
+		e.size = size
+		e.Data = dc.Data
+		e.Metadata = dc.Metadata
+	}
+}
+
+// addError records the cell's exception. It is always kept.
+func (c *call) addError(e *ExecError) {
+	c.flushClear()
+	c.res.Error = e
+	text := e.PlainTraceback()
+	if text == "" {
+		text = e.Error()
+	}
+	c.kept += len(text)
+	c.entries = append(c.entries, &entry{Output: Output{Type: "error", Text: text}, size: len(text)})
+}
+
+// finish stops the call from changing and returns its result and error.
+func (c *call) finish() (*Result, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.finished = true
+	res := c.res
+	res.Outputs = make([]Output, 0, len(c.entries))
+	for _, e := range c.entries {
+		o := e.Output
+		if o.Type == "stream" {
+			o.Text = e.text.String()
+		}
+		res.Outputs = append(res.Outputs, o)
+	}
+	return &res, c.err
+}

@@ -1,0 +1,166 @@
+package jupyter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Sentinel errors. Callers test for them with [errors.Is]; the errors the
+// package returns wrap them with the operation that failed.
+var (
+	// ErrUnauthorized reports that the server refused the credentials (HTTP
+	// 401, or a 403 that is not a resource limit). Its message never holds
+	// the token.
+	ErrUnauthorized = errors.New("not authorized: check --gateway-token or JUPYTER_GATEWAY_AUTH_TOKEN")
+	// ErrKernelNotFound reports that the server does not know the kernel
+	// (HTTP 404 on a kernel's URL).
+	ErrKernelNotFound = errors.New("kernel not found")
+	// ErrResourceLimit reports that the gateway refused to start another
+	// kernel because a limit such as max_kernels was reached.
+	ErrResourceLimit = errors.New("kernel limit reached on the gateway: delete unused kernels or raise its limit")
+	// ErrListingDisabled reports that the gateway does not allow listing
+	// kernels.
+	ErrListingDisabled = errors.New("the gateway does not allow listing kernels: enable --KernelGatewayApp.list_kernels=True (Kernel Gateway) or EG_LIST_KERNELS=True (Enterprise Gateway)")
+	// ErrKernelDied reports that the kernel process died or was restarted
+	// while a request was in flight.
+	ErrKernelDied = errors.New("kernel died")
+)
+
+// HTTPError is a non-2xx answer from the server's REST API or WebSocket
+// handshake. Reason and Message come from the JSON error body the Jupyter
+// servers send; a body that is not such JSON is never shown.
+type HTTPError struct {
+	Op      string // the operation, such as "start kernel \"python3\""
+	Status  int    // the HTTP status code
+	Reason  string // the body's "reason", if any
+	Message string // the body's "message", one line, if any
+
+	kind error // the sentinel this status maps to, or nil
+}
+
+// Error returns a one-line description naming the operation and status.
+func (e *HTTPError) Error() string {
+	var b strings.Builder
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "HTTP %d", e.Status)
+	if t := http.StatusText(e.Status); t != "" {
+		b.WriteString(" " + t)
+	}
+	detail := e.Message
+	if e.Reason != "" && !strings.Contains(detail, e.Reason) {
+		detail = strings.TrimSpace(e.Reason + " " + detail)
+	}
+	if detail != "" && detail != http.StatusText(e.Status) {
+		b.WriteString(": " + detail)
+	}
+	if e.kind != nil {
+		b.WriteString(" (" + e.kind.Error() + ")")
+	}
+	return b.String()
+}
+
+// Unwrap returns the sentinel the status maps to (such as [ErrUnauthorized]
+// or [ErrKernelNotFound]), or nil.
+func (e *HTTPError) Unwrap() error { return e.kind }
+
+// UnreachableError reports that the server could not be reached at all:
+// connection refused, an unknown host, a TLS failure or a timeout.
+type UnreachableError struct {
+	URL string // the server's display URL, without any token
+	Err error  // the underlying network error
+}
+
+// Error returns a one-line description naming the URL and the cause.
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach Jupyter server at %s: %s", e.URL, shortNetError(e.Err))
+}
+
+// Unwrap returns the underlying network error.
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// shortNetError returns the innermost useful message of a network error, so
+// that "Get \"http://...\": dial tcp ...: connect: connection refused" reads
+// "connection refused".
+func shortNetError(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timed out"
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
+		msg = msg[i+2:]
+	}
+	return oneLine(msg)
+}
+
+// errorBody is the JSON error body of the Jupyter servers.
+type errorBody struct {
+	Reason  *string `json:"reason"`
+	Message *string `json:"message"`
+}
+
+// maxErrorBody bounds how much of an error body is read.
+const maxErrorBody = 64 << 10
+
+// newHTTPError builds an HTTPError from a response, reading (a bounded part
+// of) its body. secret is removed from any server text.
+func newHTTPError(op string, resp *http.Response, secret string) *HTTPError {
+	e := &HTTPError{Op: op, Status: resp.StatusCode}
+	if resp.Body != nil {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		var eb errorBody
+		if json.Unmarshal(body, &eb) == nil {
+			if eb.Reason != nil {
+				e.Reason = clean(*eb.Reason, secret)
+			}
+			if eb.Message != nil {
+				e.Message = clean(*eb.Message, secret)
+			}
+		}
+	}
+	e.kind = classify(e)
+	return e
+}
+
+// classify maps a status (and for 403 the body) to a sentinel.
+func classify(e *HTTPError) error {
+	switch e.Status {
+	case http.StatusUnauthorized:
+		return ErrUnauthorized
+	case http.StatusForbidden:
+		text := strings.ToLower(e.Reason + " " + e.Message)
+		if strings.Contains(text, "resource limit") {
+			return ErrResourceLimit
+		}
+		return ErrUnauthorized
+	}
+	return nil
+}
+
+// clean makes server text safe to show: one line, bounded, without secret.
+func clean(s, secret string) string {
+	if secret != "" {
+		s = strings.ReplaceAll(s, secret, "***")
+	}
+	s = oneLine(s)
+	const max = 300
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return s
+}
+
+// oneLine collapses runs of white space, including newlines, to one space.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,359 @@
+// Package jupytertest starts real Jupyter Servers for tests.
+//
+// A test calls [Start] to get a server of its own, or shares one per test
+// binary through a [Pool]. The server runs /usr/bin/python3 -m
+// jupyter_server on 127.0.0.1 with a random token; when Jupyter is not
+// installed the test is skipped, except under CI=true where it fails.
+package jupytertest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Python is the interpreter that has the Debian Jupyter packages.
+const Python = "/usr/bin/python3"
+
+// Packages names the Debian packages a real server needs.
+const Packages = "python3-jupyter-server python3-ipykernel python3-pandas python3-matplotlib python3-nbformat"
+
+const (
+	// readyTimeout bounds the wait for a new server to answer GET /api.
+	readyTimeout = 60 * time.Second
+	// stopTimeout bounds the wait for a server to exit after SIGTERM.
+	stopTimeout = 10 * time.Second
+)
+
+// Server is a running Jupyter Server.
+type Server struct {
+	URL   string // http://127.0.0.1:PORT, without the token
+	Token string // the server's token
+	Dir   string // the server's root_dir: kernels start here
+
+	cmd        *exec.Cmd
+	runtimeDir string
+	logPath    string
+	exited     chan struct{}
+	stopOnce   sync.Once
+}
+
+// errMissing reports that Jupyter is not installed.
+type errMissing struct{ detail string }
+
+func (e errMissing) Error() string {
+	return fmt.Sprintf("Jupyter Server is not installed (%s); install the Debian packages: apt-get install %s", e.detail, Packages)
+}
+
+// Start starts a Jupyter Server for the test on a free port, with a random
+// token and root_dir a new temporary directory, and waits until it answers.
+// Cleanup stops it and its kernels. Without Jupyter the test is skipped, or
+// fails when the environment has CI=true.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	s, err := start(tb.TempDir())
+	if err != nil {
+		fail(tb, err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// fail skips on a missing Jupyter (outside CI) and fails otherwise.
+func fail(tb testing.TB, err error) {
+	tb.Helper()
+	var m errMissing
+	if errors.As(err, &m) && os.Getenv("CI") != "true" {
+		tb.Skip(err.Error())
+	}
+	tb.Fatal(err)
+}
+
+// start starts a server whose files live under dir.
+func start(dir string) (*Server, error) {
+	if out, err := exec.Command(Python, "-c", "import jupyter_server, ipykernel").CombinedOutput(); err != nil {
+		return nil, errMissing{detail: oneLine(string(out), err)}
+	}
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ { // a free port can be taken before the server binds it
+		s, err := launch(dir, attempt)
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+// launch starts one server process and waits for it.
+func launch(dir string, attempt int) (*Server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	var tok [16]byte
+	_, _ = rand.Read(tok[:])
+	base := filepath.Join(dir, "jupyter"+strconv.Itoa(attempt))
+	s := &Server{
+		URL:        "http://127.0.0.1:" + strconv.Itoa(port),
+		Token:      hex.EncodeToString(tok[:]),
+		Dir:        filepath.Join(base, "root"),
+		runtimeDir: filepath.Join(base, "runtime"),
+		logPath:    filepath.Join(base, "server.log"),
+		exited:     make(chan struct{}),
+	}
+	for _, d := range []string{s.Dir, s.runtimeDir, filepath.Join(base, "config"), filepath.Join(base, "data"), filepath.Join(base, "ipython")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	logf, err := os.Create(s.logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	s.cmd = exec.Command(Python, "-m", "jupyter_server",
+		"--allow-root",
+		"--ServerApp.ip=127.0.0.1",
+		"--ServerApp.port="+strconv.Itoa(port),
+		"--ServerApp.port_retries=0",
+		"--ServerApp.token="+s.Token,
+		"--ServerApp.open_browser=False",
+		"--ServerApp.root_dir="+s.Dir,
+	)
+	s.cmd.Dir = s.Dir
+	s.cmd.Stdout = logf
+	s.cmd.Stderr = logf
+	s.cmd.Env = append(os.Environ(),
+		"JUPYTER_RUNTIME_DIR="+s.runtimeDir,
+		"JUPYTER_CONFIG_DIR="+filepath.Join(base, "config"),
+		"JUPYTER_DATA_DIR="+filepath.Join(base, "data"),
+		"IPYTHONDIR="+filepath.Join(base, "ipython"),
+		"JUPYTER_PLATFORM_DIRS=1",
+		"PYTHONUNBUFFERED=1",
+	)
+	s.cmd.SysProcAttr = procAttr()
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start Jupyter Server: %w", err)
+	}
+	go func() {
+		_ = s.cmd.Wait()
+		close(s.exited)
+	}()
+	if err := s.waitReady(); err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("%w\nserver log:\n%s", err, s.logTail())
+	}
+	return s, nil
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitReady polls GET /api until the server answers or gives up.
+func (s *Server) waitReady() error {
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-s.exited:
+			return errors.New("Jupyter Server exited before it was ready")
+		case <-ctx.Done():
+			return errors.New("Jupyter Server was not ready in time")
+		case <-tick.C:
+		}
+	}
+}
+
+// logTail returns the end of the server's log.
+func (s *Server) logTail() string {
+	b, _ := os.ReadFile(s.logPath)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// KernelCount returns how many kernels the server runs (GET /api/kernels).
+func (s *Server) KernelCount(tb testing.TB) int {
+	tb.Helper()
+	ids, err := s.kernelIDs()
+	if err != nil {
+		tb.Fatalf("count kernels: %v", err)
+	}
+	return len(ids)
+}
+
+// kernelIDs lists the server's kernels.
+func (s *Server) kernelIDs() ([]string, error) {
+	var ks []struct {
+		ID string `json:"id"`
+	}
+	resp, err := s.request(http.MethodGet, "/api/kernels")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /api/kernels: %s", resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ks); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(ks))
+	for i, k := range ks {
+		ids[i] = k.ID
+	}
+	return ids, nil
+}
+
+// request sends an authenticated request with a short timeout.
+func (s *Server) request(method, path string) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, nil)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	req.Header.Set("Authorization", "token "+s.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = cancelOnClose{resp.Body, cancel}
+	return resp, nil
+}
+
+// cancelOnClose releases a request's context when its body is closed.
+type cancelOnClose struct {
+	body   io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Read(p []byte) (int, error) { return c.body.Read(p) }
+func (c cancelOnClose) Close() error {
+	err := c.body.Close()
+	c.cancel()
+	return err
+}
+
+// Stop deletes the server's kernels, stops the server (SIGTERM, then
+// SIGKILL to its process group) and kills any kernel left behind. It is
+// safe to call more than once.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		if ids, err := s.kernelIDs(); err == nil {
+			for _, id := range ids {
+				if resp, err := s.request(http.MethodDelete, "/api/kernels/"+id); err == nil {
+					resp.Body.Close()
+				}
+			}
+		}
+		signalGroup(s.cmd, false)
+		t := time.NewTimer(stopTimeout)
+		select {
+		case <-s.exited:
+			t.Stop()
+		case <-t.C:
+			signalGroup(s.cmd, true)
+			<-s.exited
+		}
+		signalGroup(s.cmd, true) // children in the server's group
+		killStrays(s.runtimeDir)
+	})
+}
+
+// oneLine summarises a failed command.
+func oneLine(out string, err error) string {
+	out = strings.TrimSpace(out)
+	if i := strings.LastIndex(out, "\n"); i >= 0 {
+		out = out[i+1:]
+	}
+	if out == "" {
+		return err.Error()
+	}
+	return out
+}
+
+// Pool shares one server among the tests of a test binary. The zero value
+// is ready to use; call Close from TestMain after m.Run:
+//
+//	var servers jupytertest.Pool
+//
+//	func TestMain(m *testing.M) {
+//		code := m.Run()
+//		servers.Close()
+//		os.Exit(code)
+//	}
+type Pool struct {
+	mu  sync.Mutex
+	srv *Server
+	err error
+	dir string
+}
+
+// Server returns the pool's server, starting it on first use. Tests that
+// use it must delete the kernels they start.
+func (p *Pool) Server(tb testing.TB) *Server {
+	tb.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.srv == nil && p.err == nil {
+		dir, err := os.MkdirTemp("", "jupytertest")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		p.dir = dir
+		p.srv, p.err = start(dir)
+	}
+	if p.err != nil {
+		fail(tb, p.err)
+	}
+	return p.srv
+}
+
+// Close stops the pool's server, if it started one, and removes its files.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.srv != nil {
+		p.srv.Stop()
+		p.srv = nil
+	}
+	if p.dir != "" {
+		_ = os.RemoveAll(p.dir)
+		p.dir = ""
+	}
+}

@@ -1,0 +1,69 @@
+package jupyter_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/analyst-dev/analyst/jupyter"
+	"github.com/analyst-dev/analyst/jupyter/jupytertest"
+)
+
+// servers shares one real Jupyter Server among this package's tests.
+var servers jupytertest.Pool
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	servers.Close()
+	os.Exit(code)
+}
+
+// newClient returns a client for the shared server.
+func newClient(tb testing.TB) (*jupytertest.Server, *jupyter.Client) {
+	tb.Helper()
+	srv := servers.Server(tb)
+	c, err := jupyter.NewClient(jupyter.Config{URL: srv.URL, Token: srv.Token})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return srv, c
+}
+
+// newSession starts a kernel on the shared server and connects to it; both
+// are gone when the test ends.
+func newSession(tb testing.TB, opts jupyter.SessionOptions) (*jupyter.Client, *jupyter.Session) {
+	tb.Helper()
+	_, c := newClient(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	k, err := c.StartKernel(ctx, jupyter.StartOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := c.DeleteKernel(ctx, k.ID); err != nil {
+			tb.Errorf("delete kernel: %v", err)
+		}
+	})
+	s, err := c.Connect(ctx, k.ID, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return c, s
+}
+
+// run executes code and fails the test on a Go error.
+func run(tb testing.TB, s *jupyter.Session, code string) *jupyter.Result {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := s.Execute(ctx, code)
+	if err != nil {
+		tb.Fatalf("Execute(%q): %v", code, err)
+	}
+	return res
+}

@@ -1,0 +1,491 @@
+package jupyter
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+const (
+	// writeWait is the time allowed to write one message to the server.
+	writeWait = 10 * time.Second
+	// pongWait is the time allowed to read the next frame or pong from the
+	// server; the server pings every 30 s, and we ping every pingPeriod.
+	pongWait = 60 * time.Second
+	// pingPeriod is how often we ping the server. It must be below pongWait
+	// so that a pong can extend the read deadline in time.
+	pingPeriod = pongWait * 9 / 10
+
+	// defaultCellTimeout bounds a cell when SessionOptions leaves it zero.
+	defaultCellTimeout = 120 * time.Second
+	// defaultMaxOutputBytes bounds a cell's kept output by default.
+	defaultMaxOutputBytes = 4 << 20
+
+	// interruptWait bounds the interrupt request plus the wait for the
+	// interrupted cell to end (with KeyboardInterrupt).
+	interruptWait = 5 * time.Second
+	// alivePollInterval is how often a long cell asks the server whether
+	// its kernel still exists, for servers that do not report deaths on
+	// the WebSocket.
+	alivePollInterval = 2 * time.Second
+	// maxLateOutputGrace caps the wait for output that arrives after the
+	// cell is done (from threads the cell started). The grace is a
+	// twentieth of the cell's run time, so short cells pay nothing.
+	maxLateOutputGrace = 25 * time.Millisecond
+
+	// maxReconnects bounds the attempts to re-open a dropped WebSocket.
+	maxReconnects = 8
+	// minBackoff and maxBackoff bound the wait between reconnect attempts.
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 2 * time.Second
+)
+
+// ErrSessionClosed is returned by calls on a closed Session.
+var ErrSessionClosed = errors.New("kernel session closed")
+
+// SessionOptions configures a [Session].
+type SessionOptions struct {
+	// CellTimeout bounds each Execute; the default is 120 s. When it
+	// expires the kernel is interrupted and the partial output returned.
+	CellTimeout time.Duration
+	// MaxOutputBytes bounds the output kept per cell; the default is
+	// 4 MiB. Output past it is dropped and counted in Result.DroppedBytes.
+	MaxOutputBytes int
+}
+
+// Session is a WebSocket connection to one kernel. Cells run one at a
+// time. A Session is safe for concurrent use.
+type Session struct {
+	c         *Client
+	kernelID  string
+	sessionID string
+	opts      SessionOptions
+
+	frameLimit int64           // frames above this are skipped unread
+	turn       chan struct{}   // one running cell at a time
+	ctx        context.Context // ends at Close; used for reconnects
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup // reader goroutines
+
+	writeMu sync.Mutex // gorilla allows one writer at a time
+
+	mu     sync.Mutex
+	conn   *websocket.Conn  // nil while reconnecting or broken
+	ready  chan struct{}    // closed when conn is set or broken
+	broken error            // why reconnecting gave up
+	closed bool             // Close was called
+	calls  map[string]*call // in flight, by request msg_id
+}
+
+// Connect opens a Session to a running kernel. The Session keeps one
+// session id for its life, so a reconnect gets the messages the server
+// buffered meanwhile. Close it when done; that does not stop the kernel.
+func (c *Client) Connect(ctx context.Context, kernelID string, opts SessionOptions) (*Session, error) {
+	if opts.CellTimeout <= 0 {
+		opts.CellTimeout = defaultCellTimeout
+	}
+	if opts.MaxOutputBytes <= 0 {
+		opts.MaxOutputBytes = defaultMaxOutputBytes
+	}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &Session{
+		c:          c,
+		kernelID:   kernelID,
+		sessionID:  newID(),
+		opts:       opts,
+		frameLimit: 2*int64(opts.MaxOutputBytes) + 1<<20,
+		turn:       make(chan struct{}, 1),
+		ctx:        sctx,
+		cancel:     cancel,
+		ready:      make(chan struct{}),
+		calls:      map[string]*call{},
+	}
+	conn, err := s.dial(ctx)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s.setConn(conn)
+	return s, nil
+}
+
+// KernelID returns the id of the Session's kernel.
+func (s *Session) KernelID() string { return s.kernelID }
+
+// channelsURL returns the kernel's WebSocket URL.
+func (s *Session) channelsURL() string {
+	u := s.c.base
+	if u.Scheme == "https" {
+		u.Scheme = "wss"
+	} else {
+		u.Scheme = "ws"
+	}
+	u.Path = s.c.base.Path + kernelPath(s.kernelID) + "/channels"
+	u.RawQuery = url.Values{"session_id": {s.sessionID}}.Encode()
+	return u.String()
+}
+
+// dial opens a WebSocket to the kernel.
+func (s *Session) dial(ctx context.Context) (*websocket.Conn, error) {
+	op := fmt.Sprintf("connect to kernel %s", s.kernelID)
+	h := http.Header{}
+	s.c.authorize(h)
+	conn, resp, err := s.c.dialer.DialContext(ctx, s.channelsURL(), h)
+	if err == nil {
+		return conn, nil
+	}
+	if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+		he := newHTTPError(op, resp, s.c.token)
+		if resp.StatusCode == http.StatusNotFound {
+			he.kind = ErrKernelNotFound
+		}
+		return nil, he
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%s: %w", op, context.Cause(ctx))
+	}
+	return nil, s.c.transportError(ctx, op, err)
+}
+
+// setConn installs a connection and starts its reader goroutine.
+func (s *Session) setConn(conn *websocket.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		_ = conn.Close()
+		return
+	}
+	s.conn = conn
+	s.broken = nil
+	close(s.ready)
+	s.wg.Add(1)
+	go s.serve(conn)
+}
+
+// connection returns the open connection, waiting while a reconnect is
+// under way and dialling anew if an earlier reconnect gave up.
+func (s *Session) connection(ctx context.Context) (*websocket.Conn, error) {
+	for {
+		s.mu.Lock()
+		switch {
+		case s.closed:
+			s.mu.Unlock()
+			return nil, ErrSessionClosed
+		case s.conn != nil:
+			conn := s.conn
+			s.mu.Unlock()
+			return conn, nil
+		case s.broken != nil:
+			s.broken = nil
+			s.ready = make(chan struct{})
+			s.mu.Unlock()
+			conn, err := s.dial(ctx)
+			if err != nil {
+				s.markBroken(err)
+				return nil, err
+			}
+			s.setConn(conn)
+			continue
+		}
+		ready := s.ready
+		s.mu.Unlock()
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
+}
+
+// markBroken records that the connection cannot be re-opened and fails
+// what is in flight.
+func (s *Session) markBroken(err error) {
+	s.mu.Lock()
+	s.conn = nil
+	s.broken = err
+	select {
+	case <-s.ready:
+	default:
+		close(s.ready)
+	}
+	calls := s.takeCalls()
+	s.mu.Unlock()
+	for _, c := range calls {
+		c.fail(fmt.Errorf("connection to the kernel lost: %w", err))
+	}
+}
+
+// takeCalls removes and returns every call in flight; s.mu must be held.
+func (s *Session) takeCalls() []*call {
+	calls := make([]*call, 0, len(s.calls))
+	for id, c := range s.calls {
+		calls = append(calls, c)
+		delete(s.calls, id)
+	}
+	return calls
+}
+
+// serve is the one reader goroutine of a connection. When the connection
+// drops it reconnects (with the same session id) and goes on reading the
+// new one, until the Session closes or reconnecting gives up.
+func (s *Session) serve(conn *websocket.Conn) {
+	defer s.wg.Done()
+	for conn != nil {
+		err := s.readLoop(conn)
+		_ = conn.Close()
+		conn = s.reconnect(err)
+	}
+}
+
+// readLoop reads and routes frames until the connection fails.
+func (s *Session) readLoop(conn *websocket.Conn) error {
+	stop := make(chan struct{})
+	defer close(stop)
+	go pinger(conn, stop)
+
+	_ = conn.SetReadDeadline(time.Now().Add(pongWait))
+	conn.SetPongHandler(func(string) error {
+		return conn.SetReadDeadline(time.Now().Add(pongWait))
+	})
+	var buf bytes.Buffer
+	for {
+		typ, r, err := conn.NextReader()
+		if err != nil {
+			return err
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(pongWait))
+		if typ != websocket.TextMessage {
+			continue // binary frames carry buffers (widgets); not needed
+		}
+		m, err := readFrame(r, s.frameLimit, &buf)
+		if buf.Cap() > 1<<20 {
+			buf = bytes.Buffer{} // do not keep a large buffer around
+		}
+		if errors.Is(err, errBadFrame) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		s.route(m)
+	}
+}
+
+// pinger pings the server every pingPeriod until stop closes.
+func pinger(conn *websocket.Conn, stop <-chan struct{}) {
+	t := time.NewTicker(pingPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			// WriteControl may run concurrently with other writes.
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// route hands a message to the call it answers. A status "restarting" or
+// "dead" without a parent is the server reporting that the kernel died.
+func (s *Session) route(m *inMessage) {
+	if m.ParentHeader.MsgID == "" {
+		if m.Header.MsgType == "status" && !m.oversize {
+			var sc statusContent
+			if json.Unmarshal(m.Content, &sc) == nil && (sc.ExecutionState == "restarting" || sc.ExecutionState == "dead") {
+				s.failExecutes(fmt.Errorf("%w: the server reports the kernel %s (its variables are lost)", ErrKernelDied, sc.ExecutionState))
+			}
+		}
+		return
+	}
+	s.mu.Lock()
+	c := s.calls[m.ParentHeader.MsgID]
+	s.mu.Unlock()
+	if c != nil {
+		c.handle(m)
+	}
+}
+
+// failExecutes fails every cell in flight with err.
+func (s *Session) failExecutes(err error) {
+	s.mu.Lock()
+	var calls []*call
+	for _, c := range s.calls {
+		if c.kind == executeCall {
+			calls = append(calls, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range calls {
+		c.fail(err)
+	}
+}
+
+// reconnect re-opens the WebSocket after it dropped, with backoff. It
+// returns nil if the Session closed or reconnecting gave up.
+func (s *Session) reconnect(cause error) *websocket.Conn {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.conn = nil
+	s.ready = make(chan struct{})
+	s.mu.Unlock()
+
+	err := cause
+	backoff := minBackoff
+	for attempt := 0; attempt < maxReconnects; attempt++ {
+		if attempt > 0 {
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-s.ctx.Done():
+				t.Stop()
+				return nil
+			}
+			backoff = min(2*backoff, maxBackoff)
+		}
+		var conn *websocket.Conn
+		conn, err = s.dial(s.ctx)
+		if err == nil {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.closed {
+				_ = conn.Close()
+				return nil
+			}
+			s.conn = conn
+			close(s.ready)
+			return conn
+		}
+		if s.ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, ErrKernelNotFound) {
+			err = fmt.Errorf("%w: %w", ErrKernelDied, err)
+			break
+		}
+		if errors.Is(err, ErrUnauthorized) {
+			break
+		}
+	}
+	s.markBroken(err)
+	return nil
+}
+
+// register adds a call in flight.
+func (s *Session) register(c *call) {
+	s.mu.Lock()
+	s.calls[c.id] = c
+	s.mu.Unlock()
+}
+
+// unregister removes a call; messages for it are ignored from then on.
+func (s *Session) unregister(c *call) {
+	s.mu.Lock()
+	delete(s.calls, c.id)
+	s.mu.Unlock()
+}
+
+// write sends one message.
+func (s *Session) write(conn *websocket.Conn, m *outMessage) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
+	return conn.WriteJSON(m)
+}
+
+// Interrupt interrupts the kernel's running cell.
+func (s *Session) Interrupt(ctx context.Context) error {
+	return s.c.InterruptKernel(ctx, s.kernelID)
+}
+
+// Restart restarts the kernel over REST, losing its state, and waits until
+// it answers on the Session's connection again. A cell in flight fails with
+// an error wrapping ErrKernelDied.
+func (s *Session) Restart(ctx context.Context) error {
+	if err := s.c.RestartKernel(ctx, s.kernelID); err != nil {
+		return err
+	}
+	s.failExecutes(fmt.Errorf("%w: the kernel was restarted", ErrKernelDied))
+	ctx, cancel := context.WithTimeout(ctx, s.c.launchTimeout)
+	defer cancel()
+	wait := 250 * time.Millisecond
+	for {
+		err := s.kernelInfo(ctx, wait)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || errors.Is(err, ErrSessionClosed) {
+			return fmt.Errorf("restart kernel %s: wait until ready: %w", s.kernelID, err)
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// kernelInfo sends a kernel_info_request and waits up to wait for the reply.
+func (s *Session) kernelInfo(ctx context.Context, wait time.Duration) error {
+	conn, err := s.connection(ctx)
+	if err != nil {
+		return err
+	}
+	req := newMessage(s.sessionID, "shell", "kernel_info_request", struct{}{})
+	c := newCall(req.Header.MsgID, replyCall, 1<<20)
+	s.register(c)
+	defer s.unregister(c)
+	if err := s.write(conn, req); err != nil {
+		return err
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-c.done:
+		_, err := c.finish()
+		return err
+	case <-t.C:
+		return errors.New("no kernel_info reply")
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// Close closes the WebSocket. It does not stop the kernel. Calls in flight
+// fail with ErrSessionClosed.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	conn := s.conn
+	s.conn = nil
+	calls := s.takeCalls()
+	s.mu.Unlock()
+
+	s.cancel()
+	for _, c := range calls {
+		c.fail(ErrSessionClosed)
+	}
+	var err error
+	if conn != nil {
+		s.writeMu.Lock()
+		_ = conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(writeWait))
+		s.writeMu.Unlock()
+		err = conn.Close()
+	}
+	s.wg.Wait()
+	return err
+}
