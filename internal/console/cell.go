@@ -17,8 +17,9 @@ import (
 )
 
 // imageTypes are the image MIME types a display may carry, in order of
-// preference when the saved figure's name does not say which was kept.
-var imageTypes = []string{"image/png", "image/jpeg", "image/svg+xml", "image/gif"}
+// preference (as jupyter.Output.Image has it) when the saved figure's name
+// does not say which was kept.
+var imageTypes = []string{"image/png", "image/jpeg", "image/gif", "image/svg+xml"}
 
 // imageExt maps a figure file's extension to its MIME type.
 var imageExt = map[string]string{
@@ -213,7 +214,9 @@ func pickImage(data map[string]any, figures []string, i int) (string, bool) {
 func imageLine(mime string, data any, name string) string {
 	desc := mime
 	if mime != "image/svg+xml" {
-		dec := base64.NewDecoder(base64.StdEncoding, strings.NewReader(mimeText(data)))
+		// Notebooks may wrap base64 in lines; the header is all DecodeConfig reads.
+		b64 := strings.Join(strings.Fields(mimeText(data)), "")
+		dec := base64.NewDecoder(base64.StdEncoding, strings.NewReader(b64))
 		if cfg, _, err := image.DecodeConfig(dec); err == nil {
 			desc += fmt.Sprintf(" %dx%d", cfg.Width, cfg.Height)
 		}

@@ -136,7 +136,8 @@ func (c *Console) Observe(e team.Event) {
 		c.thinking()
 	case team.Retry:
 		c.endLine()
-		c.line(c.st.Dim.Render(fmt.Sprintf("retrying in %s (attempt %d): %s", formatDuration(e.Wait), e.Attempt, e.Reason)))
+		reason := strings.Join(strings.Fields(e.Reason), " ")
+		c.line(c.st.Dim.Render(fmt.Sprintf("retrying in %s (attempt %d): %s", formatDuration(e.Wait), e.Attempt, reason)))
 		if !c.streamed {
 			c.thinking()
 		}
@@ -261,7 +262,10 @@ func (c *Console) runFinished(e team.RunFinished) {
 		c.line(c.st.Dim.Render("tokens (prompt+completion): " + tokens))
 	}
 	if e.Err != nil {
-		c.line(c.st.Error.Render("error: " + e.Err.Error()))
+		// Style line by line: lipgloss pads the lines of a multi-line block.
+		for _, l := range strings.Split("error: "+e.Err.Error(), "\n") {
+			c.line(c.st.Error.Render(l))
+		}
 	}
 }
 
