@@ -1,0 +1,166 @@
+// Package kernel is the kernel one analyst run works in: started in the
+// background while the first LLM call is under way, given the run's data
+// files, restarted when it dies, and always deleted at the end.
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/analyst-dev/analyst/jupyter"
+)
+
+// deleteTimeout bounds the clean-up that runs after the run's context was
+// cancelled (Ctrl-C): the kernel is still deleted, but not forever.
+const deleteTimeout = 5 * time.Second
+
+// Options say how to start the kernel.
+type Options struct {
+	Client  *jupyter.Client
+	Start   jupyter.StartOptions
+	Session jupyter.SessionOptions
+	// Files are local paths uploaded to the kernel's working directory, under
+	// their base names, before the first cell runs.
+	Files []string
+	// OnReady, when set, is called once the kernel is up and the files are
+	// in place, with a line describing it.
+	OnReady func(msg string)
+}
+
+// Handle is a kernel being started, or started. Its methods wait for the
+// start to finish.
+type Handle struct {
+	opts Options
+	done chan struct{}
+
+	mu      sync.Mutex
+	id      string
+	session *jupyter.Session
+	err     error
+	closed  bool
+}
+
+// Start begins starting a kernel and returns at once. Call Close to delete it,
+// whatever happened.
+func Start(ctx context.Context, opts Options) *Handle {
+	h := &Handle{opts: opts, done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		h.err = h.start(ctx)
+	}()
+	return h
+}
+
+func (h *Handle) start(ctx context.Context) error {
+	began := time.Now()
+	k, err := h.opts.Client.StartKernel(ctx, h.opts.Start)
+	if err != nil {
+		return fmt.Errorf("start kernel: %w", err)
+	}
+	h.mu.Lock()
+	h.id = k.ID
+	h.mu.Unlock()
+	s, err := h.opts.Client.Connect(ctx, k.ID, h.opts.Session)
+	if err != nil {
+		return fmt.Errorf("connect to kernel %s: %w", k.ID, err)
+	}
+	h.mu.Lock()
+	h.session = s
+	h.mu.Unlock()
+	for _, f := range h.opts.Files {
+		if err := s.Upload(ctx, f, filepath.Base(f)); err != nil {
+			return fmt.Errorf("upload %s: %w", f, err)
+		}
+	}
+	if h.opts.OnReady != nil {
+		msg := fmt.Sprintf("kernel %s (%s) ready in %s", short(k.ID), k.Name, time.Since(began).Round(10*time.Millisecond))
+		if n := len(h.opts.Files); n > 0 {
+			msg += fmt.Sprintf(", %d data file(s) uploaded", n)
+		}
+		h.opts.OnReady(msg)
+	}
+	return nil
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// Wait blocks until the kernel is ready and returns its session.
+func (h *Handle) Wait(ctx context.Context) (*jupyter.Session, error) {
+	select {
+	case <-h.done:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	if h.err != nil {
+		return nil, h.err
+	}
+	return h.session, nil
+}
+
+// ID is the kernel's id once the server has given one ("" before).
+func (h *Handle) ID() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.id
+}
+
+// Execute runs code once the kernel is ready.
+func (h *Handle) Execute(ctx context.Context, code string) (*jupyter.Result, error) {
+	s, err := h.Wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Execute(ctx, code)
+}
+
+// Restart restarts the kernel (its variables are lost) and uploads the data
+// files again.
+func (h *Handle) Restart(ctx context.Context) error {
+	s, err := h.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.Restart(ctx); err != nil {
+		return fmt.Errorf("restart kernel: %w", err)
+	}
+	for _, f := range h.opts.Files {
+		if err := s.Upload(ctx, f, filepath.Base(f)); err != nil {
+			return fmt.Errorf("upload %s after restart: %w", f, err)
+		}
+	}
+	return nil
+}
+
+// Close deletes the kernel, also when ctx is already cancelled: the delete
+// gets a few seconds of its own. It waits for a start under way to end first,
+// so a kernel the server is still launching is not left behind.
+func (h *Handle) Close(ctx context.Context) error {
+	<-h.done
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	h.closed = true
+	if h.session != nil {
+		h.session.Close()
+	}
+	if h.id == "" {
+		return nil
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
+	defer cancel()
+	if err := h.opts.Client.DeleteKernel(dctx, h.id); err != nil && !errors.Is(err, jupyter.ErrKernelNotFound) {
+		return fmt.Errorf("delete kernel %s: %w", h.id, err)
+	}
+	return nil
+}
