@@ -129,7 +129,7 @@ func (a *answer) complete(w http.ResponseWriter, req *http.Request) {
 	r := a.reply
 	if r.Malformed {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"id":%q,"object":"chat.completion","choices":[{"index":0,"message":{"role":"assist`, a.id)
+		fmt.Fprintf(w, `{"id":%q,"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant",}}]}`, a.id)
 		return
 	}
 	msg := map[string]any{"role": "assistant", "content": r.Content}
