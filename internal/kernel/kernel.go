@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -59,22 +61,20 @@ func (h *Handle) start(ctx context.Context) error {
 	began := time.Now()
 	k, err := h.opts.Client.StartKernel(ctx, h.opts.Start)
 	if err != nil {
-		return fmt.Errorf("start kernel: %w", err)
+		return err
 	}
 	h.mu.Lock()
 	h.id = k.ID
 	h.mu.Unlock()
 	s, err := h.opts.Client.Connect(ctx, k.ID, h.opts.Session)
 	if err != nil {
-		return fmt.Errorf("connect to kernel %s: %w", k.ID, err)
+		return err
 	}
 	h.mu.Lock()
 	h.session = s
 	h.mu.Unlock()
-	for _, f := range h.opts.Files {
-		if err := s.Upload(ctx, f, filepath.Base(f)); err != nil {
-			return fmt.Errorf("upload %s: %w", f, err)
-		}
+	if err := h.prepare(ctx, s); err != nil {
+		return err
 	}
 	if h.opts.OnReady != nil {
 		msg := fmt.Sprintf("kernel %s (%s) ready in %s", short(k.ID), k.Name, time.Since(began).Round(10*time.Millisecond))
@@ -132,9 +132,22 @@ func (h *Handle) Restart(ctx context.Context) error {
 	if err := s.Restart(ctx); err != nil {
 		return fmt.Errorf("restart kernel: %w", err)
 	}
+	return h.prepare(ctx, s)
+}
+
+// prepare marks the kernel's process with the start options' KERNEL_*
+// variables (servers that ignore them at start, such as Jupyter Server, then
+// still carry the mark `analyst kernels prune` looks for) and uploads the
+// data files.
+func (h *Handle) prepare(ctx context.Context, s *jupyter.Session) error {
+	for _, k := range slices.Sorted(maps.Keys(h.opts.Start.Env)) {
+		if err := s.SetEnv(ctx, k, h.opts.Start.Env[k]); err != nil {
+			return fmt.Errorf("mark kernel: %w", err)
+		}
+	}
 	for _, f := range h.opts.Files {
 		if err := s.Upload(ctx, f, filepath.Base(f)); err != nil {
-			return fmt.Errorf("upload %s after restart: %w", f, err)
+			return fmt.Errorf("upload %s: %w", f, err)
 		}
 	}
 	return nil
@@ -160,7 +173,7 @@ func (h *Handle) Close(ctx context.Context) error {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
 	defer cancel()
 	if err := h.opts.Client.DeleteKernel(dctx, h.id); err != nil && !errors.Is(err, jupyter.ErrKernelNotFound) {
-		return fmt.Errorf("delete kernel %s: %w", h.id, err)
+		return err
 	}
 	return nil
 }

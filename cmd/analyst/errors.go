@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Exit codes. They are documented in the README; keep both in step.
+const (
+	exitOK          = 0
+	exitFailed      = 1   // an error ended the command, or the code raised (exec)
+	exitUsage       = 2   // bad flags, arguments or input files
+	exitLimit       = 3   // run: a limit stopped it (turns, time, tokens)
+	exitKernelDied  = 3   // exec: the kernel died
+	exitTimeout     = 124 // exec: the cell timed out (kernel interrupted, state kept)
+	exitInterrupted = 130 // Ctrl-C
+)
+
+// exitError carries an exit code, and optionally a message, out of a command.
+type exitError struct {
+	code int
+	err  error // nil: the command already said what happened
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErrorf is a bad-input error: exit 2.
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// exitCode maps the error a command returned to the process's exit code, and
+// prints it as one line on w.
+func exitCode(ctx context.Context, w io.Writer, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitFailed
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+		if ee.err == nil {
+			return code
+		}
+	case isCobraUsage(err):
+		code = exitUsage
+	}
+	if se, ok := interruptedBy(ctx); ok && (errors.Is(err, context.Canceled) || code == exitFailed) {
+		fmt.Fprintf(w, "analyst: %s\n", se.Error())
+		return se.code()
+	}
+	fmt.Fprintf(w, "analyst: %s\n", oneLine(err.Error()))
+	return code
+}
+
+// isCobraUsage recognises the errors cobra itself returns for bad command
+// lines.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "invalid argument", "flag needs an argument", "accepts ", "requires at least", "required flag", "bad flag syntax"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// oneLine folds a message onto one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

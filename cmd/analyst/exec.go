@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/analyst-dev/analyst/agents/executor"
+	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/jupyter"
+)
+
+type execOptions struct {
+	gateway  gatewayFlags
+	kernelID string
+	timeout  time.Duration
+	file     string
+	out      string
+	maxBytes int
+}
+
+func newExecCmd(io *console.IO) *cobra.Command {
+	opts := &execOptions{}
+	cmd := &cobra.Command{
+		Use:   "exec [flags] [-f FILE | CODE | -]",
+		Short: "Run Python code in a kernel and print its output",
+		Long: `Run code in a Jupyter kernel and print what it outputs, as a person expects:
+text as it is, images as a line naming the file they were saved to.
+
+With --kernel-id the code runs in that kernel, which is kept. Otherwise a fresh
+kernel runs it and is deleted afterwards.
+
+Exit codes: 0 ok, 1 the code raised (traceback shown), 2 usage error,
+3 the kernel died, 124 the cell timed out (kernel interrupted, state kept),
+130 interrupted.`,
+		Example: `  analyst exec 'print(1 + 2)'
+  analyst exec -f analysis.py --kernel-id 5f1c...
+  echo 'import sys; print(sys.version)' | analyst exec -`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			code, err := readCode(io.In, opts.file, args)
+			if err != nil {
+				return err
+			}
+			return runExec(cmd.Context(), io, opts, code)
+		},
+	}
+	f := cmd.Flags()
+	opts.gateway.register(f, true)
+	f.StringVar(&opts.kernelID, "kernel-id", "", "run in this existing kernel (kept afterwards)")
+	f.DurationVar(&opts.timeout, "timeout", 120*time.Second, "cell timeout; on expiry the kernel is interrupted and its state kept")
+	f.StringVarP(&opts.file, "file", "f", "", "read the code from FILE")
+	f.StringVar(&opts.out, "out", "", "directory for images (default: a new temporary directory)")
+	f.IntVar(&opts.maxBytes, "max-output", 4<<20, "bytes of output kept per cell; the rest is counted and dropped")
+	return cmd
+}
+
+// readCode takes the code from exactly one of -f FILE, the argument, or
+// standard input ("-").
+func readCode(stdin io.Reader, file string, args []string) (string, error) {
+	switch {
+	case file != "" && len(args) > 0:
+		return "", usageErrorf("give the code either with -f or as an argument, not both")
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", usageErrorf("-f %s: %s", file, pathProblem(err))
+		}
+		return string(b), nil
+	case len(args) == 0:
+		return "", usageErrorf("no code: pass CODE, -f FILE, or - to read standard input")
+	case args[0] == "-":
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return "", fmt.Errorf("read standard input: %w", err)
+		}
+		return string(b), nil
+	}
+	return args[0], nil
+}
+
+func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string) error {
+	if opts.timeout <= 0 {
+		return usageErrorf("--timeout must be positive, got %s", opts.timeout)
+	}
+	if opts.maxBytes <= 0 {
+		return usageErrorf("--max-output must be positive, got %d", opts.maxBytes)
+	}
+	if opts.kernelID != "" && opts.gateway.url == "" && os.Getenv(envGatewayURL) == "" {
+		return usageErrorf("--kernel-id needs --gateway-url or %s: which gateway holds the kernel?", envGatewayURL)
+	}
+	client, stopGateway, err := opts.gateway.connect(ctx, io.Err)
+	if err != nil {
+		return err
+	}
+	defer stopGateway()
+	id := opts.kernelID
+	if id == "" {
+		k, err := client.StartKernel(ctx, opts.gateway.startOptions("exec"))
+		if err != nil {
+			return err
+		}
+		id = k.ID
+		defer func() {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := client.DeleteKernel(dctx, id); err != nil {
+				fmt.Fprintf(io.Err, "analyst: delete kernel %s: %s\n", id, oneLine(err.Error()))
+			}
+		}()
+	}
+	s, err := client.Connect(ctx, id, jupyter.SessionOptions{CellTimeout: opts.timeout, MaxOutputBytes: opts.maxBytes})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	res, err := s.Execute(ctx, code)
+	if errors.Is(err, jupyter.ErrKernelDied) {
+		return &exitError{code: exitKernelDied, err: err}
+	}
+	if err != nil {
+		return err
+	}
+	if err := printResult(io, res, opts.out); err != nil {
+		return err
+	}
+	switch {
+	case res.TimedOut:
+		return &exitError{code: exitTimeout, err: fmt.Errorf("the cell timed out after %s; the kernel was interrupted and its state kept", opts.timeout)}
+	case res.Canceled:
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted; the kernel was interrupted and its state kept")}
+	case res.Error != nil || res.Status == "error":
+		return &exitError{code: exitFailed}
+	}
+	return nil
+}
+
+// printResult writes the outputs in order: streams to stdout or stderr as they
+// are, rich outputs as text, images saved under dir, the traceback to stderr.
+func printResult(io *console.IO, res *jupyter.Result, dir string) error {
+	var figs *executor.FigureDir
+	for _, o := range res.Outputs {
+		switch o.Type {
+		case "stream":
+			w := io.Out
+			if o.Name == "stderr" {
+				w = io.Err
+			}
+			fmt.Fprint(w, plain(o.Text, io.ColorOut()))
+		case "error":
+		default:
+			if im, ok := executor.ImageOf(o); ok {
+				if figs == nil {
+					if dir == "" {
+						d, err := os.MkdirTemp("", "analyst-exec-")
+						if err != nil {
+							return fmt.Errorf("image directory: %w", err)
+						}
+						dir = d
+					}
+					figs = &executor.FigureDir{Dir: dir}
+				}
+				name, err := figs.SaveFigure(im)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(io.Out, "[%s saved to %s]\n", im.Describe(), filepath.Join(dir, name))
+				continue
+			}
+			if s, ok := o.Data["text/plain"].(string); ok {
+				fmt.Fprintln(io.Out, strings.TrimRight(plain(s, io.ColorOut()), "\n"))
+			}
+		}
+	}
+	if res.DroppedBytes > 0 {
+		fmt.Fprintf(io.Err, "… %d bytes of output dropped (raise --max-output to keep more)\n", res.DroppedBytes)
+	}
+	if e := res.Error; e != nil {
+		if io.ColorErr() {
+			fmt.Fprintln(io.Err, strings.Join(e.Traceback, "\n"))
+		} else {
+			fmt.Fprintln(io.Err, e.PlainTraceback())
+		}
+	}
+	return nil
+}
+
+// plain strips ANSI codes unless the stream shows colour.
+func plain(s string, color bool) string {
+	if color {
+		return s
+	}
+	return jupyter.StripANSI(s)
+}

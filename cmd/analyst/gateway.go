@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/analyst-dev/analyst/internal/localgw"
+	"github.com/analyst-dev/analyst/jupyter"
+)
+
+// Environment variables read for the gateway: the names jupyter_server's own
+// gateway client uses.
+const (
+	envGatewayURL   = "JUPYTER_GATEWAY_URL"
+	envGatewayToken = "JUPYTER_GATEWAY_AUTH_TOKEN"
+)
+
+// gatewayFlags are the flags every command that talks to a gateway shares.
+type gatewayFlags struct {
+	url           string
+	token         string
+	caCert        string
+	kernel        string
+	launchTimeout time.Duration
+	workdir       string
+	// local allows starting a local gateway when none is configured.
+	local bool
+}
+
+// register adds the gateway flags; local also adds --workdir and lets the
+// command start a local gateway when no URL is given.
+func (g *gatewayFlags) register(fs *pflag.FlagSet, local bool) {
+	g.local = local
+	if local {
+		fs.StringVar(&g.workdir, "workdir", "", "working directory of the local gateway started when no --gateway-url is set (default: the current directory)")
+	}
+	fs.StringVar(&g.url, "gateway-url", "", "Jupyter gateway URL, http(s)://host[:port][/base] (env "+envGatewayURL+")")
+	fs.StringVar(&g.token, "gateway-token", "", "gateway auth token (env "+envGatewayToken+")")
+	fs.StringVar(&g.caCert, "ca-cert", "", "PEM file of a private CA that signed the gateway's certificate")
+	fs.StringVar(&g.kernel, "kernel", "python3", "kernel spec name to start (e.g. python_kubernetes on Enterprise Gateway)")
+	fs.DurationVar(&g.launchTimeout, "launch-timeout", 60*time.Second, "how long a kernel may take to start")
+}
+
+// connect returns a client for the gateway the flags and environment name.
+// When they name none and the command allows it, it starts a local gateway
+// and says so on w; stop ends it and its kernels. stop is never nil.
+func (g *gatewayFlags) connect(ctx context.Context, w io.Writer) (c *jupyter.Client, stop func(), err error) {
+	stop = func() {}
+	if g.local && firstNonEmpty(g.url, os.Getenv(envGatewayURL)) == "" {
+		if g.caCert != "" || g.token != "" {
+			return nil, stop, usageErrorf("--gateway-token and --ca-cert need --gateway-url")
+		}
+		gw, err := localgw.Start(ctx, localgw.Options{Workdir: g.workdir})
+		if err != nil {
+			return nil, stop, fmt.Errorf("local gateway: %w", err)
+		}
+		fmt.Fprintln(w, gw.Describe())
+		g.url, g.token = gw.URL, gw.Token
+		stop = func() { gw.Stop() }
+	}
+	c, err = g.client()
+	if err != nil {
+		stop()
+		return nil, func() {}, err
+	}
+	return c, stop, nil
+}
+
+// client builds the gateway client from the flags, falling back to the
+// environment.
+func (g *gatewayFlags) client() (*jupyter.Client, error) {
+	url := firstNonEmpty(g.url, os.Getenv(envGatewayURL))
+	if url == "" {
+		return nil, usageErrorf("no gateway: pass --gateway-url or set %s (e.g. http://127.0.0.1:8888)", envGatewayURL)
+	}
+	if g.launchTimeout <= 0 {
+		return nil, usageErrorf("--launch-timeout must be positive, got %s", g.launchTimeout)
+	}
+	if g.caCert != "" {
+		if _, err := os.Stat(g.caCert); err != nil {
+			return nil, usageErrorf("--ca-cert %s: %v", g.caCert, pathProblem(err))
+		}
+	}
+	c, err := jupyter.NewClient(jupyter.Config{
+		URL:           url,
+		Token:         firstNonEmpty(g.token, os.Getenv(envGatewayToken)),
+		CACertFile:    g.caCert,
+		LaunchTimeout: g.launchTimeout,
+	})
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return c, nil
+}
+
+// startOptions are the kernel start options for a kernel analyst owns: the
+// KERNEL_* variables mark it as analyst's so that `analyst kernels prune`
+// can find it after a crash.
+func (g *gatewayFlags) startOptions(label string) jupyter.StartOptions {
+	env := map[string]string{
+		envKernelUser:  kernelUsername(),
+		envKernelOwner: label,
+	}
+	// Pass on any KERNEL_* variable the user set (Enterprise Gateway reads
+	// several, e.g. KERNEL_NAMESPACE).
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "KERNEL_") {
+			env[k] = v
+		}
+	}
+	if _, ok := env["KERNEL_LAUNCH_TIMEOUT"]; !ok {
+		env["KERNEL_LAUNCH_TIMEOUT"] = fmt.Sprint(int(g.launchTimeout.Seconds()))
+	}
+	return jupyter.StartOptions{Name: g.kernel, Env: env}
+}
+
+const (
+	envKernelUser  = "KERNEL_USERNAME"
+	envKernelOwner = "KERNEL_ANALYST_RUN"
+)
+
+// kernelUsername is KERNEL_USERNAME from the environment, else the login
+// name.
+func kernelUsername() string {
+	if u := os.Getenv(envKernelUser); u != "" {
+		return u
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "analyst"
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// pathProblem words a file error for a one-line message.
+func pathProblem(err error) string {
+	switch {
+	case os.IsNotExist(err):
+		return "no such file"
+	case os.IsPermission(err):
+		return "permission denied"
+	}
+	return err.Error()
+}

@@ -1,0 +1,18 @@
+// Command analyst analyses data the way a person does in Jupyter: an LLM
+// planner splits the request into steps, an LLM writer turns each into
+// Python, and an executor runs it in a remote, stateful Jupyter kernel.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/analyst-dev/analyst/internal/console"
+)
+
+func main() {
+	ctx, stop := signalContext(context.Background())
+	code := run(ctx, os.Args[1:], console.System())
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/analyst-dev/analyst/agents/chat"
+	"github.com/analyst-dev/analyst/agents/executor"
+	"github.com/analyst-dev/analyst/agents/planner"
+	"github.com/analyst-dev/analyst/agents/writer"
+	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/kernel"
+	"github.com/analyst-dev/analyst/internal/llm"
+	"github.com/analyst-dev/analyst/jupyter"
+	"github.com/analyst-dev/analyst/prompts"
+	"github.com/analyst-dev/analyst/team"
+)
+
+// Environment variables read by run.
+const (
+	envAPIKey  = "OPENAI_API_KEY"
+	envBaseURL = "OPENAI_BASE_URL"
+	envModel   = "ANALYST_MODEL"
+)
+
+const defaultModel = "gpt-4o-mini"
+
+type runOptions struct {
+	gateway      gatewayFlags
+	task         string
+	data         []string
+	model        string
+	plannerModel string
+	writerModel  string
+	temperature  float32
+	topP         float32
+	maxTurns     int
+	timeout      time.Duration
+	maxTokens    int
+	cellTimeout  time.Duration
+	outputCap    int
+	maxOutput    int
+	promptsDir   string
+	out          string
+	verbose      bool
+}
+
+func newRunCmd(io *console.IO) *cobra.Command {
+	opts := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run --task TEXT [--data FILE]...",
+		Short: "Analyse data: the planner, writer and executor work until the task is answered",
+		Long: `Run the analysis team on a task. The planner splits the task into one sub-task
+at a time, the writer turns each into Python, the executor runs it in a Jupyter
+kernel and reports back, until the planner writes its summary and TERMINATION.
+
+The LLM is any OpenAI-compatible server: set OPENAI_API_KEY and, for servers other
+than OpenAI, OPENAI_BASE_URL (vLLM, Ollama, llama.cpp, DashScope, Azure OpenAI).
+
+Exit codes: 0 the planner finished, 1 an error ended the run, 2 usage error,
+3 a limit stopped it (turns, time, tokens), 130 interrupted (143 on SIGTERM).`,
+		Example: `  analyst run --task "Find the total sales for each region." --data examples/superstore.csv`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runTeam(cmd.Context(), io, opts)
+		},
+	}
+	f := cmd.Flags()
+	opts.gateway.register(f, true)
+	f.StringVarP(&opts.task, "task", "t", "", "what to analyse (required)")
+	f.StringArrayVarP(&opts.data, "data", "d", nil, "local file to put in the kernel's working directory (repeatable)")
+	f.StringVarP(&opts.model, "model", "m", "", "LLM model for every agent (env "+envModel+", default "+defaultModel+")")
+	f.StringVar(&opts.plannerModel, "planner-model", "", "model for the planner (default --model)")
+	f.StringVar(&opts.writerModel, "writer-model", "", "model for the writer (default --model)")
+	f.Float32Var(&opts.temperature, "temperature", -1, "sampling temperature, 0-2 (default: the server's)")
+	f.Float32Var(&opts.topP, "top-p", -1, "nucleus sampling, 0-1 (default: the server's)")
+	f.IntVar(&opts.maxTurns, "max-turns", 30, "stop after this many agent turns")
+	f.DurationVar(&opts.timeout, "timeout", 0, "stop the run after this much wall-clock time (0: no limit)")
+	f.IntVar(&opts.maxTokens, "max-tokens", 0, "stop once the LLM has used this many tokens (0: no limit)")
+	f.DurationVar(&opts.cellTimeout, "cell-timeout", 120*time.Second, "interrupt a cell after this long; the kernel keeps its state")
+	f.IntVar(&opts.outputCap, "output-cap", executor.DefaultCap, "characters of each cell's output the LLM sees")
+	f.IntVar(&opts.maxOutput, "max-output", 4<<20, "bytes of output kept per cell; the rest is counted and dropped")
+	f.StringVar(&opts.promptsDir, "prompts", "", "directory with planner.md / writer.md overriding the built-in prompts")
+	f.StringVar(&opts.out, "out", "", "directory for the run's figures (default ./runs/<time>)")
+	f.BoolVarP(&opts.verbose, "verbose", "v", false, "show each cell's code again when it runs")
+	return cmd
+}
+
+// validate checks the options a person typed, before anything starts.
+func (o *runOptions) validate() error {
+	if strings.TrimSpace(o.task) == "" {
+		return usageErrorf("--task is empty: say what to analyse, e.g. --task \"total sales per region\"")
+	}
+	seen := map[string]string{}
+	for _, d := range o.data {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return usageErrorf("--data %s: %s", d, pathProblem(err))
+		}
+		if fi.IsDir() {
+			return usageErrorf("--data %s is a directory: pass its files one by one", d)
+		}
+		f, err := os.Open(d)
+		if err != nil {
+			return usageErrorf("--data %s: %s", d, pathProblem(err))
+		}
+		f.Close()
+		base := filepath.Base(d)
+		if prev, ok := seen[base]; ok {
+			return usageErrorf("--data %s and %s have the same name %q in the kernel: rename one", prev, d, base)
+		}
+		seen[base] = d
+	}
+	switch {
+	case o.maxTurns <= 0:
+		return usageErrorf("--max-turns must be at least 1, got %d", o.maxTurns)
+	case o.timeout < 0:
+		return usageErrorf("--timeout must not be negative, got %s", o.timeout)
+	case o.maxTokens < 0:
+		return usageErrorf("--max-tokens must not be negative, got %d", o.maxTokens)
+	case o.cellTimeout <= 0:
+		return usageErrorf("--cell-timeout must be positive, got %s", o.cellTimeout)
+	case o.outputCap <= 0:
+		return usageErrorf("--output-cap must be positive, got %d", o.outputCap)
+	case o.maxOutput <= 0:
+		return usageErrorf("--max-output must be positive, got %d", o.maxOutput)
+	case o.temperature != -1 && (o.temperature < 0 || o.temperature > 2):
+		return usageErrorf("--temperature must be between 0 and 2, got %g", o.temperature)
+	case o.topP != -1 && (o.topP < 0 || o.topP > 1):
+		return usageErrorf("--top-p must be between 0 and 1, got %g", o.topP)
+	}
+	return nil
+}
+
+func (o *runOptions) sampling(name string) chat.Model {
+	m := chat.Model{Name: firstNonEmpty(name, o.model, os.Getenv(envModel), defaultModel)}
+	if o.temperature != -1 {
+		t := o.temperature
+		m.Temperature = &t
+	}
+	if o.topP != -1 {
+		p := o.topP
+		m.TopP = &p
+	}
+	return m
+}
+
+func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	gw, stopGateway, err := opts.gateway.connect(ctx, io.Err)
+	if err != nil {
+		return err
+	}
+	defer stopGateway()
+	llmClient, err := llm.New(llm.Config{
+		BaseURL: os.Getenv(envBaseURL),
+		APIKey:  os.Getenv(envAPIKey),
+	})
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	set, err := prompts.Load(opts.promptsDir)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	var files []prompts.File
+	for _, d := range opts.data {
+		fi, _ := os.Stat(d)
+		files = append(files, prompts.File{Name: filepath.Base(d), Size: fi.Size()})
+	}
+	pd := prompts.Data{Stop: planner.StopWord, Files: files}
+	plannerPrompt, err := set.Render(prompts.Planner, pd)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	writerPrompt, err := set.Render(prompts.Writer, pd)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	out := opts.out
+	if out == "" {
+		out = filepath.Join("runs", time.Now().UTC().Format("20060102T150405Z"))
+	}
+
+	con := console.New(io, console.Options{Verbose: opts.verbose})
+	defer con.Close()
+
+	// The kernel starts while the planner makes its first LLM call; if the
+	// start fails, the run stops at once instead of after the LLM answers.
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	label := "run-" + time.Now().UTC().Format("20060102T150405Z")
+	k := kernel.Start(runCtx, kernel.Options{
+		Client:  gw,
+		Start:   opts.gateway.startOptions(label),
+		Session: jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput},
+		Files:   opts.data,
+		OnReady: func(msg string) { con.Observe(team.Notice{Text: msg}) },
+	})
+	defer func() {
+		if err := k.Close(ctx); err != nil {
+			fmt.Fprintf(io.Err, "analyst: %s\n", oneLine(err.Error()))
+		}
+	}()
+	go func() {
+		if _, err := k.Wait(runCtx); err != nil && runCtx.Err() == nil {
+			stop(err)
+		}
+	}()
+
+	agents := []team.Agent{
+		planner.New(llmClient, opts.sampling(opts.plannerModel), plannerPrompt),
+		writer.New(llmClient, opts.sampling(opts.writerModel), writerPrompt),
+		executor.New(k, executor.Options{Cap: opts.outputCap, Figures: &executor.FigureDir{Dir: out}, Writer: writer.Name}),
+	}
+	outcome := team.Run(runCtx, opts.task, agents, con, team.Options{
+		MaxTurns:  opts.maxTurns,
+		Timeout:   opts.timeout,
+		MaxTokens: opts.maxTokens,
+	})
+	return outcomeError(ctx, outcome)
+}
+
+// outcomeError maps how the run ended to the command's exit code. The
+// console has already shown the reason and any error, so none is printed
+// again.
+func outcomeError(ctx context.Context, o team.Outcome) error {
+	switch {
+	case o.Reason == team.StopTerminated:
+		return nil
+	case o.Reason.Limit():
+		return &exitError{code: exitLimit}
+	}
+	if se, ok := interruptedBy(ctx); ok {
+		return &exitError{code: se.code()}
+	}
+	return &exitError{code: exitFailed}
+}

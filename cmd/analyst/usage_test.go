@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/analyst-dev/analyst/internal/console"
+)
+
+// runCLI runs the command line in-process and returns the exit code, stdout
+// and stderr.
+func runCLI(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
+	t.Helper()
+	io, out, errb := console.Test()
+	code := run(ctx, args, io)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data.csv")
+	os.WriteFile(data, []byte("a\n1\n"), 0o644)
+	unreadable := filepath.Join(dir, "secret.csv")
+	os.WriteFile(unreadable, []byte("a\n"), 0o000)
+	t.Setenv("JUPYTER_GATEWAY_URL", "")
+	t.Setenv("OPENAI_API_KEY", "")
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"empty task", []string{"run", "--task", "  "}, `analyst: --task is empty: say what to analyse, e.g. --task "total sales per region"`},
+		{"missing data", []string{"run", "-t", "x", "--data", filepath.Join(dir, "nope.csv")}, "analyst: --data " + filepath.Join(dir, "nope.csv") + ": no such file"},
+		{"directory as data", []string{"run", "-t", "x", "--data", dir}, "analyst: --data " + dir + " is a directory: pass its files one by one"},
+		{"same name twice", []string{"run", "-t", "x", "-d", data, "-d", data}, "analyst: --data " + data + " and " + data + ` have the same name "data.csv" in the kernel: rename one`},
+		{"negative timeout", []string{"run", "-t", "x", "--timeout", "-5s"}, "analyst: --timeout must not be negative, got -5s"},
+		{"zero cell timeout", []string{"run", "-t", "x", "--cell-timeout", "0s"}, "analyst: --cell-timeout must be positive, got 0s"},
+		{"bad duration", []string{"run", "-t", "x", "--timeout", "soon"}, `analyst: invalid argument "soon" for "--timeout" flag: time: invalid duration "soon"`},
+		{"max turns", []string{"run", "-t", "x", "--max-turns", "0"}, "analyst: --max-turns must be at least 1, got 0"},
+		{"temperature", []string{"run", "-t", "x", "--temperature", "3"}, "analyst: --temperature must be between 0 and 2, got 3"},
+		{"malformed URL", []string{"run", "-t", "x", "--gateway-url", "ftp://host"}, `analyst: invalid gateway URL "ftp://host": scheme must be http or https`},
+		{"unknown flag", []string{"run", "--colour"}, "analyst: unknown flag: --colour"},
+		{"unknown command", []string{"frobnicate"}, `analyst: unknown command "frobnicate" for "analyst"`},
+		{"exec without code", []string{"exec"}, "analyst: no code: pass CODE, -f FILE, or - to read standard input"},
+		{"exec both", []string{"exec", "-f", data, "print(1)"}, "analyst: give the code either with -f or as an argument, not both"},
+		{"exec missing file", []string{"exec", "-f", filepath.Join(dir, "x.py")}, "analyst: -f " + filepath.Join(dir, "x.py") + ": no such file"},
+		{"exec kernel id without gateway", []string{"exec", "--kernel-id", "abc", "1"}, "analyst: --kernel-id needs --gateway-url or JUPYTER_GATEWAY_URL: which gateway holds the kernel?"},
+		{"kernels without gateway", []string{"kernels", "list"}, "analyst: no gateway: pass --gateway-url or set JUPYTER_GATEWAY_URL (e.g. http://127.0.0.1:8888)"},
+		{"kernels rm without id", []string{"kernels", "rm", "--gateway-url", "http://127.0.0.1:1"}, "analyst: kernels rm needs at least one kernel id (see: analyst kernels list)"},
+		{"version with args", []string{"version", "extra"}, `analyst: analyst version takes no arguments, got "extra"`},
+	}
+	if os.Geteuid() != 0 { // root reads any file
+		tests = append(tests, struct {
+			name string
+			args []string
+			want string
+		}{"unreadable data", []string{"run", "-t", "x", "--data", unreadable}, "analyst: --data " + unreadable + ": permission denied"})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, context.Background(), tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, exitUsage, errs)
+			}
+			if out != "" {
+				t.Errorf("stdout = %q, want nothing", out)
+			}
+			lines := strings.Split(strings.TrimRight(errs, "\n"), "\n")
+			if len(lines) != 1 {
+				t.Errorf("stderr has %d lines, want one:\n%s", len(lines), errs)
+			}
+			if tt.want != "" && lines[0] != tt.want {
+				t.Errorf("stderr:\n got %s\nwant %s", lines[0], tt.want)
+			}
+			if strings.Contains(errs, "goroutine") || strings.Contains(errs, "{") {
+				t.Errorf("stderr shows a stack trace or raw JSON: %s", errs)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCLI(t, context.Background(), "version")
+	if code != 0 || !strings.HasPrefix(out, "analyst ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}
