@@ -132,7 +132,9 @@ func TestSignalsNeverLeakKernels(t *testing.T) {
 					t.Fatal("the LLM was never asked")
 				}
 			case "cell":
-				waitLine(ctx, t, lines, "▶ running cell")
+				// The cell runs once it was started and the kernel is ready,
+				// in either order.
+				waitLines(ctx, t, lines, "▶ running cell", "ready in")
 			case "upload":
 				waitKernels(ctx, t, js, baseline+1)
 			}
@@ -158,19 +160,26 @@ func TestSignalsNeverLeakKernels(t *testing.T) {
 	}
 }
 
-func waitLine(ctx context.Context, t *testing.T, lines <-chan string, prefix string) {
+// waitLines reads lines until each of the substrings has appeared.
+func waitLines(ctx context.Context, t *testing.T, lines <-chan string, subs ...string) {
 	t.Helper()
-	for {
+	left := map[string]bool{}
+	for _, s := range subs {
+		left[s] = true
+	}
+	for len(left) > 0 {
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				t.Fatalf("analyst ended before printing %q", prefix)
+				t.Fatalf("analyst ended before printing %q", subs)
 			}
-			if strings.Contains(l, prefix) {
-				return
+			for s := range left {
+				if strings.Contains(l, s) {
+					delete(left, s)
+				}
 			}
 		case <-ctx.Done():
-			t.Fatalf("no line %q within the time limit", prefix)
+			t.Fatalf("no lines %q within the time limit", subs)
 		}
 	}
 }

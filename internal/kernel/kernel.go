@@ -59,7 +59,10 @@ func Start(ctx context.Context, opts Options) *Handle {
 
 func (h *Handle) start(ctx context.Context) error {
 	began := time.Now()
-	k, err := h.opts.Client.StartKernel(ctx, h.opts.Start)
+	// The start request is not cancelled with the run: a server that got it
+	// launches the kernel anyway, and only the id in its answer lets Close
+	// delete that kernel. The client's launch timeout bounds the wait.
+	k, err := h.opts.Client.StartKernel(context.WithoutCancel(ctx), h.opts.Start)
 	if err != nil {
 		return err
 	}
