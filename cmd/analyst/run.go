@@ -160,6 +160,7 @@ func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
 		return err
 	}
 	defer stopGateway()
+	defer onSecondSignal(ctx, func(context.Context) { stopGateway() })()
 	llmClient, err := llm.New(llm.Config{
 		BaseURL: os.Getenv(envBaseURL),
 		APIKey:  os.Getenv(envAPIKey),
@@ -205,6 +206,7 @@ func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
 		Files:   opts.data,
 		OnReady: func(msg string) { con.Observe(team.Notice{Text: msg}) },
 	})
+	defer onSecondSignal(ctx, k.Abandon)()
 	defer func() {
 		if err := k.Close(ctx); err != nil {
 			fmt.Fprintf(io.Err, "analyst: %s\n", oneLine(err.Error()))

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 )
 
 // signalError is the cause of a context cancelled by a signal.
@@ -36,12 +38,73 @@ func unixName(sig os.Signal) string {
 	return sig.String()
 }
 
+// lastResort holds the clean-ups to attempt when a second signal ends the
+// process at once: deleting the kernel, stopping a local gateway.
+type lastResort struct {
+	mu    sync.Mutex
+	funcs map[int]func(context.Context)
+	next  int
+}
+
+type lastResortKey struct{}
+
+// onSecondSignal registers f to run, best effort, if a second signal makes
+// the process exit before the normal clean-up is done. The returned function
+// unregisters it.
+func onSecondSignal(ctx context.Context, f func(context.Context)) func() {
+	lr, ok := ctx.Value(lastResortKey{}).(*lastResort)
+	if !ok {
+		return func() {}
+	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	id := lr.next
+	lr.next++
+	lr.funcs[id] = f
+	return func() {
+		lr.mu.Lock()
+		defer lr.mu.Unlock()
+		delete(lr.funcs, id)
+	}
+}
+
+// lastResortWait bounds the clean-up after a second signal.
+const lastResortWait = 2 * time.Second
+
+// run calls every registered clean-up at once and waits for them, at most
+// lastResortWait.
+func (lr *lastResort) run() {
+	lr.mu.Lock()
+	funcs := make([]func(context.Context), 0, len(lr.funcs))
+	for _, f := range lr.funcs {
+		funcs = append(funcs, f)
+	}
+	lr.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), lastResortWait)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, f := range funcs {
+		wg.Go(func() { f(ctx) })
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
 // signalContext returns a context cancelled, with a signalError as its cause,
 // by the first SIGINT or SIGTERM. The command then winds down cleanly: the
 // cell is interrupted, records are kept, the kernel is deleted. A second
-// signal exits at once.
+// signal exits at once, after a best-effort run of the clean-ups registered
+// with onSecondSignal.
 func signalContext(parent context.Context) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(parent)
+	lr := &lastResort{funcs: map[int]func(context.Context){}}
+	ctx, cancel := context.WithCancelCause(context.WithValue(parent, lastResortKey{}, lr))
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
@@ -54,7 +117,8 @@ func signalContext(parent context.Context) (context.Context, func()) {
 		}
 		select {
 		case sig := <-ch:
-			fmt.Fprintf(os.Stderr, "\nanalyst: %s again: exiting now\n", signalName(sig))
+			fmt.Fprintf(os.Stderr, "\nanalyst: %s again: deleting the kernel and exiting now\n", signalName(sig))
+			lr.run()
 			os.Exit(signalError{sig}.code())
 		case <-done:
 		}

@@ -180,3 +180,11 @@ func (h *Handle) Close(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Abandon deletes the kernel if the server has given its id, without waiting
+// for a start under way: the last resort when the process must exit now.
+func (h *Handle) Abandon(ctx context.Context) {
+	if id := h.ID(); id != "" {
+		h.opts.Client.DeleteKernel(ctx, id)
+	}
+}
