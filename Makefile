@@ -27,6 +27,7 @@ test-short:
 
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./jupyter/
+	$(GO) test -run '^$$' -bench PromptSize -benchtime 1x ./cmd/analyst/
 	$(GO) run ./bench/kernelbench
 
 lint:

@@ -18,7 +18,7 @@ import (
 const superstoreCSV = "../../examples/superstore.csv"
 
 // setLLM points the CLI at the scripted server.
-func setLLM(t *testing.T, s *llmtest.Server) {
+func setLLM(t testing.TB, s *llmtest.Server) {
 	t.Setenv("OPENAI_BASE_URL", s.URL)
 	t.Setenv("OPENAI_API_KEY", "sk-test")
 	t.Setenv("ANALYST_MODEL", "")
@@ -27,7 +27,7 @@ func setLLM(t *testing.T, s *llmtest.Server) {
 
 // scripted starts a scripted LLM server that plays replies in order and then
 // answers with then.
-func scripted(t *testing.T, then func(llmtest.Request) llmtest.Reply, replies ...llmtest.Reply) *llmtest.Server {
+func scripted(t testing.TB, then func(llmtest.Request) llmtest.Reply, replies ...llmtest.Reply) *llmtest.Server {
 	s := llmtest.NewServer(t)
 	var mu sync.Mutex
 	s.Respond(func(req llmtest.Request) llmtest.Reply {

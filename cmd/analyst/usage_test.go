@@ -12,7 +12,7 @@ import (
 
 // runCLI runs the command line in-process and returns the exit code, stdout
 // and stderr.
-func runCLI(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
+func runCLI(t testing.TB, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
 	io, out, errb := console.Test()
 	code := run(ctx, args, io)

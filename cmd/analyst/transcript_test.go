@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/analyst-dev/analyst/internal/llmtest"
+	"github.com/analyst-dev/analyst/jupyter/jupytertest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var (
+	durationRE = regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|ms|s|m)\b`)
+	kernelRE   = regexp.MustCompile(`kernel [0-9a-f]{8}\b`)
+)
+
+// normalise removes what differs from run to run: durations, kernel ids, and
+// the kernel-ready notice, whose place depends on when the kernel came up.
+func normalise(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, "ready in") {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	s = strings.Join(keep, "\n")
+	s = kernelRE.ReplaceAllString(s, "kernel ID")
+	return durationRE.ReplaceAllString(s, "D")
+}
+
+// TestTranscriptGolden pins the plain-text transcript of a short run.
+func TestTranscriptGolden(t *testing.T) {
+	js := jupytertest.Start(t)
+	llm := scripted(t, nil,
+		llmtest.Reply{Content: "Sub-task 1: Compute x = 1 + 2 and print it."},
+		llmtest.Reply{Content: fence("x = 1 + 2\nprint(x)")},
+		llmtest.Reply{Content: "Sub-task 2: Print x squared, reusing x."},
+		llmtest.Reply{Content: fence("x ** 2")},
+		llmtest.Reply{Content: "x is 3 and x squared is 9.\n\nTERMINATION"},
+	)
+	setLLM(t, llm)
+	code, out, errs := runCLI(t, context.Background(), "run",
+		"--gateway-url", js.URL, "--gateway-token", js.Token,
+		"--task", "Compute 1 + 2 and its square.", "--out", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	got := normalise(out)
+	golden := filepath.Join("testdata", "transcript.golden")
+	if *update {
+		os.WriteFile(golden, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("transcript differs from %s (go test -run TranscriptGolden -update):\n%s", golden, got)
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Error("the transcript holds escape codes though stdout is no terminal")
+	}
+}
+
+// TestLongOutputIsCapped checks that a cell printing 20,000 lines reaches the
+// next LLM prompt as at most the cap, head and tail kept.
+func TestLongOutputIsCapped(t *testing.T) {
+	js := jupytertest.Start(t)
+	llm := scripted(t, nil,
+		llmtest.Reply{Content: "Sub-task 1: print the numbers."},
+		llmtest.Reply{Content: fence("for i in range(20000):\n    print(f'row {i:05d}')")},
+		llmtest.Reply{Content: "Done.\nTERMINATION"},
+	)
+	setLLM(t, llm)
+	code, out, errs := runCLI(t, context.Background(), "run",
+		"--gateway-url", js.URL, "--gateway-token", js.Token,
+		"--task", "Print 20,000 rows.", "--out", t.TempDir(), "--output-cap", "4000")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	reqs := llm.Requests()
+	last := reqs[2].Messages[len(reqs[2].Messages)-1].Content
+	if len(last) > 4000+200 {
+		t.Errorf("the planner's prompt holds %d characters of the cell, want at most the cap (4000) and a status line", len(last))
+	}
+	for _, want := range []string{"row 00000", "row 19999", "lines omitted"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("capped output lacks %q", want)
+		}
+	}
+	if strings.Contains(last, "row 10000") {
+		t.Error("the middle of the output reached the LLM")
+	}
+}
