@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -15,7 +16,16 @@ var version = ""
 
 // run executes the command line and returns the process's exit code. Every
 // error is printed here, once, as one line.
-func run(ctx context.Context, args []string, io *console.IO) int {
+func run(ctx context.Context, args []string, io *console.IO) (code int) {
+	// A panic in our code still unwinds through the commands' deferred
+	// clean-ups (the kernel is deleted); the user gets one line, not a
+	// stack trace.
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(io.Err, "analyst: internal error: %v (please report it)\n", r)
+			code = exitFailed
+		}
+	}()
 	root := newRootCmd(io)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
