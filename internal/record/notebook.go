@@ -1,0 +1,185 @@
+package record
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The notebook's format: nbformat 4.5, whose cells carry ids.
+const (
+	nbFormat      = 4
+	nbFormatMinor = 5
+)
+
+// nbCell is a cell of the notebook being recorded.
+type nbCell struct {
+	id      string
+	kind    string // "markdown" or "code"
+	source  string
+	count   *int // code cells: the execution count, nil when not run
+	outputs []Output
+}
+
+type markdownCellJSON struct {
+	ID       string         `json:"id"`
+	CellType string         `json:"cell_type"`
+	Metadata map[string]any `json:"metadata"`
+	Source   string         `json:"source"`
+}
+
+type codeCellJSON struct {
+	ID             string         `json:"id"`
+	CellType       string         `json:"cell_type"`
+	Metadata       map[string]any `json:"metadata"`
+	ExecutionCount *int           `json:"execution_count"`
+	Outputs        []any          `json:"outputs"`
+	Source         string         `json:"source"`
+}
+
+type streamJSON struct {
+	OutputType string `json:"output_type"`
+	Name       string `json:"name"`
+	Text       string `json:"text"`
+}
+
+type displayJSON struct {
+	OutputType string         `json:"output_type"`
+	Data       map[string]any `json:"data"`
+	Metadata   map[string]any `json:"metadata"`
+}
+
+type executeResultJSON struct {
+	OutputType     string         `json:"output_type"`
+	ExecutionCount *int           `json:"execution_count"`
+	Data           map[string]any `json:"data"`
+	Metadata       map[string]any `json:"metadata"`
+}
+
+type errorOutputJSON struct {
+	OutputType string   `json:"output_type"`
+	Ename      string   `json:"ename"`
+	Evalue     string   `json:"evalue"`
+	Traceback  []string `json:"traceback"`
+}
+
+type notebookJSON struct {
+	Cells         []any          `json:"cells"`
+	Metadata      map[string]any `json:"metadata"`
+	NBFormat      int            `json:"nbformat"`
+	NBFormatMinor int            `json:"nbformat_minor"`
+}
+
+// renderNotebook encodes the cells as an nbformat 4.5 notebook for a Python
+// kernel.
+func renderNotebook(cells []nbCell, meta Meta) ([]byte, error) {
+	nb := notebookJSON{
+		Cells: make([]any, 0, len(cells)),
+		Metadata: map[string]any{
+			"kernelspec": map[string]any{
+				"display_name": "Python 3 (ipykernel)",
+				"language":     "python",
+				"name":         "python3",
+			},
+			"language_info": map[string]any{"name": "python"},
+		},
+		NBFormat:      nbFormat,
+		NBFormatMinor: nbFormatMinor,
+	}
+	an := map[string]any{}
+	if meta.Version != "" {
+		an["version"] = meta.Version
+	}
+	if len(meta.Models) > 0 {
+		an["models"] = meta.Models
+	}
+	if !meta.Started.IsZero() {
+		an["started"] = meta.Started
+	}
+	if len(an) > 0 {
+		nb.Metadata["analyst"] = an
+	}
+	for _, c := range cells {
+		if c.kind != "code" {
+			nb.Cells = append(nb.Cells, markdownCellJSON{ID: c.id, CellType: c.kind, Metadata: map[string]any{}, Source: c.source})
+			continue
+		}
+		cj := codeCellJSON{ID: c.id, CellType: "code", Metadata: map[string]any{}, ExecutionCount: c.count, Outputs: []any{}, Source: c.source}
+		for _, o := range c.outputs {
+			if oj := nbOutput(o); oj != nil {
+				cj.Outputs = append(cj.Outputs, oj)
+			}
+		}
+		nb.Cells = append(nb.Cells, cj)
+	}
+	b, err := marshalIndent(nb)
+	if err != nil {
+		return nil, fmt.Errorf("encode notebook: %w", err)
+	}
+	return b, nil
+}
+
+// nbOutput returns the output in the exact shape nbformat's schema asks
+// for, or nil for an output type nbformat does not know.
+func nbOutput(o Output) any {
+	orEmpty := func(m map[string]any) map[string]any {
+		if m == nil {
+			return map[string]any{}
+		}
+		return m
+	}
+	switch o.OutputType {
+	case "stream":
+		name := o.Name
+		if name != "stderr" {
+			name = "stdout"
+		}
+		return streamJSON{"stream", name, o.Text}
+	case "display_data":
+		return displayJSON{"display_data", orEmpty(o.Data), orEmpty(o.Metadata)}
+	case "execute_result":
+		return executeResultJSON{"execute_result", o.ExecutionCount, orEmpty(o.Data), orEmpty(o.Metadata)}
+	case "error":
+		tb := o.Traceback
+		if tb == nil {
+			tb = []string{}
+		}
+		return errorOutputJSON{"error", o.Ename, o.Evalue, tb}
+	}
+	return nil
+}
+
+// fence returns a Markdown code fence longer than any run of backticks in
+// code.
+func fence(code string) string {
+	f := "```"
+	for strings.Contains(code, f) {
+		f += "`"
+	}
+	return f
+}
+
+// writeAtomic replaces dir/name with data: it writes a temporary file in dir
+// and renames it, so readers see the old or the new file, never a part.
+func writeAtomic(dir, name string, data []byte) error {
+	tmp, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
