@@ -54,8 +54,8 @@ func (g *gatewayFlags) register(fs *pflag.FlagSet, local bool) {
 func (g *gatewayFlags) connect(ctx context.Context, w io.Writer) (c *jupyter.Client, stop func(), err error) {
 	stop = func() {}
 	if g.local && firstNonEmpty(g.url, os.Getenv(envGatewayURL)) == "" {
-		if g.caCert != "" || g.token != "" {
-			return nil, stop, usageErrorf("--gateway-token and --ca-cert need --gateway-url")
+		if err := g.check(); err != nil {
+			return nil, stop, err
 		}
 		gw, err := localgw.Start(ctx, localgw.Options{Workdir: g.workdir})
 		if err != nil {
@@ -71,6 +71,22 @@ func (g *gatewayFlags) connect(ctx context.Context, w io.Writer) (c *jupyter.Cli
 		return nil, func() {}, err
 	}
 	return c, stop, nil
+}
+
+// check validates the gateway flags without contacting anything, so that bad
+// input is reported before a run starts.
+func (g *gatewayFlags) check() error {
+	if g.local && firstNonEmpty(g.url, os.Getenv(envGatewayURL)) == "" {
+		if g.caCert != "" || g.token != "" {
+			return usageErrorf("--gateway-token and --ca-cert need --gateway-url")
+		}
+		if g.launchTimeout <= 0 {
+			return usageErrorf("--launch-timeout must be positive, got %s", g.launchTimeout)
+		}
+		return nil
+	}
+	_, err := g.client()
+	return err
 }
 
 // client builds the gateway client from the flags, falling back to the

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -155,12 +156,9 @@ func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
 	if err := opts.validate(); err != nil {
 		return err
 	}
-	gw, stopGateway, err := opts.gateway.connect(ctx, io.Err)
-	if err != nil {
+	if err := opts.gateway.check(); err != nil {
 		return err
 	}
-	defer stopGateway()
-	defer onSecondSignal(ctx, func(context.Context) { stopGateway() })()
 	llmClient, err := llm.New(llm.Config{
 		BaseURL: os.Getenv(envBaseURL),
 		APIKey:  os.Getenv(envAPIKey),
@@ -199,8 +197,23 @@ func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	label := "run-" + time.Now().UTC().Format("20060102T150405Z")
+	// A local gateway, when one is needed, comes up in the background too;
+	// it is stopped after the kernel is deleted.
+	var gwMu sync.Mutex
+	stopGateway := func() {}
+	defer func() {
+		gwMu.Lock()
+		defer gwMu.Unlock()
+		stopGateway()
+	}()
 	k := kernel.Start(runCtx, kernel.Options{
-		Client:  gw,
+		Gateway: func(ctx context.Context) (*jupyter.Client, error) {
+			c, stop, err := opts.gateway.connect(ctx, io.Err)
+			gwMu.Lock()
+			stopGateway = stop
+			gwMu.Unlock()
+			return c, err
+		},
 		Start:   opts.gateway.startOptions(label),
 		Session: jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput},
 		Files:   opts.data,

@@ -22,7 +22,11 @@ const deleteTimeout = 5 * time.Second
 
 // Options say how to start the kernel.
 type Options struct {
+	// Client is the gateway's client. When nil, Gateway is called first, in
+	// the background like the rest of the start, to get one (a local
+	// gateway that takes a moment to come up).
 	Client  *jupyter.Client
+	Gateway func(ctx context.Context) (*jupyter.Client, error)
 	Start   jupyter.StartOptions
 	Session jupyter.SessionOptions
 	// Files are local paths uploaded to the kernel's working directory, under
@@ -40,6 +44,7 @@ type Handle struct {
 	done chan struct{}
 
 	mu      sync.Mutex
+	client  *jupyter.Client
 	id      string
 	session *jupyter.Session
 	err     error
@@ -59,17 +64,27 @@ func Start(ctx context.Context, opts Options) *Handle {
 
 func (h *Handle) start(ctx context.Context) error {
 	began := time.Now()
+	c := h.opts.Client
+	if c == nil {
+		var err error
+		if c, err = h.opts.Gateway(ctx); err != nil {
+			return err
+		}
+	}
+	h.mu.Lock()
+	h.client = c
+	h.mu.Unlock()
 	// The start request is not cancelled with the run: a server that got it
 	// launches the kernel anyway, and only the id in its answer lets Close
 	// delete that kernel. The client's launch timeout bounds the wait.
-	k, err := h.opts.Client.StartKernel(context.WithoutCancel(ctx), h.opts.Start)
+	k, err := c.StartKernel(context.WithoutCancel(ctx), h.opts.Start)
 	if err != nil {
 		return err
 	}
 	h.mu.Lock()
 	h.id = k.ID
 	h.mu.Unlock()
-	s, err := h.opts.Client.Connect(ctx, k.ID, h.opts.Session)
+	s, err := c.Connect(ctx, k.ID, h.opts.Session)
 	if err != nil {
 		return err
 	}
@@ -175,7 +190,7 @@ func (h *Handle) Close(ctx context.Context) error {
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
 	defer cancel()
-	if err := h.opts.Client.DeleteKernel(dctx, h.id); err != nil && !errors.Is(err, jupyter.ErrKernelNotFound) {
+	if err := h.client.DeleteKernel(dctx, h.id); err != nil && !errors.Is(err, jupyter.ErrKernelNotFound) {
 		return err
 	}
 	return nil
@@ -184,7 +199,10 @@ func (h *Handle) Close(ctx context.Context) error {
 // Abandon deletes the kernel if the server has given its id, without waiting
 // for a start under way: the last resort when the process must exit now.
 func (h *Handle) Abandon(ctx context.Context) {
-	if id := h.ID(); id != "" {
-		h.opts.Client.DeleteKernel(ctx, id)
+	h.mu.Lock()
+	c, id := h.client, h.id
+	h.mu.Unlock()
+	if id != "" {
+		c.DeleteKernel(ctx, id)
 	}
 }
