@@ -624,3 +624,78 @@ func golden(t *testing.T, path, name string) {
 		t.Errorf("%s differs from %s (run go test -update to accept):\n%s", path, gp, got)
 	}
 }
+
+// TestUnfinishedCells covers cells that timed out, were interrupted or lost
+// their kernel: the notebook stays valid and says what happened.
+func TestUnfinishedCells(t *testing.T) {
+	clk := &clock{t: t0}
+	r, err := newRecorder(t.TempDir(), Meta{Task: "t"}, clk.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells := []team.Cell{
+		{Index: 1, Language: "python", Code: "while True: pass", Result: &jupyter.Result{
+			Outputs: []jupyter.Output{{Type: "stream", Name: "stderr", Text: "tick\n"}}, TimedOut: true, Duration: time.Minute}},
+		{Index: 2, Language: "python", Code: "input()", Result: &jupyter.Result{Canceled: true}},
+		{Index: 3, Language: "python", Code: "import os; os._exit(1)", Err: errors.New("kernel died; restarted; variables lost")},
+		{Index: 4, Language: "python", Code: "print(1)", Skipped: "cell 1 failed first"},
+	}
+	for _, c := range cells {
+		r.Observe(team.CellStarted{Agent: "executor", Index: c.Index, Language: c.Language, Code: c.Code})
+		r.Observe(team.CellFinished{Agent: "executor", Cell: c})
+	}
+	validateNotebook(t, filepath.Join(r.Dir(), NotebookFile))
+	nb := readNotebook(t, r.Dir())
+	var ids []string
+	for _, c := range nb.Cells {
+		ids = append(ids, c.ID)
+	}
+	want := []string{"task", "cell-1", "cell-1-note", "cell-2", "cell-2-note", "cell-3", "cell-3-note", "cell-4"}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("cells = %q, want %q", ids, want)
+	}
+	for i, w := range []string{"timed out", "interrupted", "kernel died"} {
+		if src := nb.Cells[2*i+2].Source; !strings.Contains(src, w) {
+			t.Errorf("note %d = %q, want it to say %q", i+1, src, w)
+		}
+	}
+	if !strings.Contains(nb.Cells[7].Source, "cell 1 failed first") {
+		t.Errorf("skipped cell = %q", nb.Cells[7].Source)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	events, err := ReadEvents(filepath.Join(r.Dir(), EventsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, e := range events {
+		if e.Type == TypeCellFinished {
+			statuses = append(statuses, e.Status)
+			if e.Index == 1 && !e.TimedOut {
+				t.Errorf("cell 1: timed_out not recorded")
+			}
+			if e.Index == 3 && e.Failure != "kernel died; restarted; variables lost" {
+				t.Errorf("cell 3: failure = %q", e.Failure)
+			}
+		}
+	}
+	if want := []string{"timeout", "interrupted", "failed", "skipped"}; !slices.Equal(statuses, want) {
+		t.Errorf("statuses = %q, want %q", statuses, want)
+	}
+}
+
+func TestRecorderEventJSON(t *testing.T) {
+	r := record(t, -1)
+	defer r.Close()
+	f := script(t)[len(script(t))-1].e
+	b, err := r.EventJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := readJSONL(t, filepath.Join(r.Dir(), EventsFile))
+	if string(b) != lines[len(lines)-1] {
+		t.Errorf("Recorder.EventJSON = %s\nfile holds      %s", b, lines[len(lines)-1])
+	}
+}

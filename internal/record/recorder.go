@@ -267,15 +267,29 @@ func (r *Recorder) keep(err error) {
 	}
 }
 
-// writeEvent appends e's line to events.jsonl.
-func (r *Recorder) writeEvent(e team.Event) error {
+// EventJSON encodes e as the Recorder writes it in events.jsonl: like the
+// package's EventJSON, with the run's cost in run_finished when the prices are
+// known. A --json stream that uses it shows the same lines as the file (and
+// text deltas, which the file leaves out).
+func (r *Recorder) EventJSON(e team.Event) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.encode(e)
+}
+
+func (r *Recorder) encode(e team.Event) ([]byte, error) {
 	var cost *float64
 	if f, ok := e.(team.RunFinished); ok {
 		if c, ok := r.cost(f.Usage); ok {
 			cost = &c
 		}
 	}
-	line, err := encodeEvent(e, r.now(), cost)
+	return encodeEvent(e, r.now(), cost)
+}
+
+// writeEvent appends e's line to events.jsonl.
+func (r *Recorder) writeEvent(e team.Event) error {
+	line, err := r.encode(e)
 	if err != nil {
 		return fmt.Errorf("record: %w", err)
 	}
