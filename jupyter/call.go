@@ -13,8 +13,9 @@ type callKind int
 const (
 	// executeCall ends when both execute_reply and status idle arrived.
 	executeCall callKind = iota
-	// replyCall ends when its reply arrived.
-	replyCall
+	// probeCall is an executeCall that is not a user's cell: a kernel
+	// death reported by the server does not fail it.
+	probeCall
 )
 
 // call collects the messages answering one request. The connection's reader
@@ -61,7 +62,7 @@ func (c *call) complete() {
 func (c *call) fail(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.finished || c.err != nil || (c.gotReply && (c.gotIdle || c.kind == replyCall)) {
+	if c.finished || c.err != nil || (c.gotReply && c.gotIdle) {
 		return
 	}
 	c.err = err
@@ -120,7 +121,7 @@ func (c *call) handle(m *inMessage) {
 		if json.Unmarshal(m.Content, &sc) == nil && sc.ExecutionState == "idle" {
 			c.gotIdle = true
 		}
-	case "execute_reply", "kernel_info_reply":
+	case "execute_reply":
 		var rc replyContent
 		_ = json.Unmarshal(m.Content, &rc)
 		c.gotReply = true
@@ -158,7 +159,7 @@ func (c *call) handle(m *inMessage) {
 			c.addError(&ExecError{Name: rc.Ename, Value: rc.Evalue, Traceback: rc.Traceback})
 		}
 	}
-	if c.gotReply && (c.gotIdle || c.kind == replyCall) {
+	if c.gotReply && c.gotIdle {
 		c.complete()
 	}
 }
@@ -167,14 +168,14 @@ func (c *call) handle(m *inMessage) {
 // dropped; a reply or status still counts.
 func (c *call) handleOversize(m *inMessage) {
 	switch m.Header.MsgType {
-	case "execute_reply", "kernel_info_reply":
+	case "execute_reply":
 		c.gotReply = true
 	case "status":
 		c.gotIdle = true // a status message is never large; be permissive
 	default:
 		c.res.DroppedBytes += m.size
 	}
-	if c.gotReply && (c.gotIdle || c.kind == replyCall) {
+	if c.gotReply && c.gotIdle {
 		c.complete()
 	}
 }

@@ -210,7 +210,7 @@ func (c *Client) do(ctx context.Context, timeout time.Duration, op, method, path
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return c.transportError(ctx, op, err)
+		return c.transportError(ctx, op, timeout, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -226,7 +226,7 @@ func (c *Client) do(ctx context.Context, timeout time.Duration, op, method, path
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBody)).Decode(out); err != nil {
 		if ctx.Err() != nil {
-			return c.transportError(ctx, op, err)
+			return c.transportError(ctx, op, timeout, err)
 		}
 		return fmt.Errorf("%s: invalid JSON answer from %s", op, c.URL())
 	}
@@ -240,15 +240,26 @@ func (c *Client) authorize(h http.Header) {
 	}
 }
 
-// transportError turns a failed round trip into a cancellation error or an
-// *UnreachableError.
-func (c *Client) transportError(ctx context.Context, op string, err error) error {
+// transportError turns a failed round trip into a cancellation error, a
+// timeout or an *UnreachableError.
+// within is the request's time limit, if known.
+func (c *Client) transportError(ctx context.Context, op string, within time.Duration, err error) error {
 	if cerr := context.Cause(ctx); cerr != nil && !errors.Is(cerr, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: %w", op, cerr)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // its text repeats the request URL
+	}
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	connecting := errors.As(err, &dnsErr) || (errors.As(err, &opErr) && opErr.Op == "dial")
+	if !connecting && ctx.Err() != nil {
+		// Connected, but the answer did not come in time.
+		if within > 0 {
+			return fmt.Errorf("%s: no answer from %s within %s: %w", op, c.URL(), within, context.DeadlineExceeded)
+		}
+		return fmt.Errorf("%s: no answer from %s in time: %w", op, c.URL(), context.DeadlineExceeded)
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {

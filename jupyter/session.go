@@ -82,6 +82,7 @@ type Session struct {
 	ready  chan struct{}    // closed when conn is set or broken
 	broken error            // why reconnecting gave up
 	closed bool             // Close was called
+	stale  bool             // the kernel restarted: re-open before the next use
 	calls  map[string]*call // in flight, by request msg_id
 }
 
@@ -152,7 +153,7 @@ func (s *Session) dial(ctx context.Context) (*websocket.Conn, error) {
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("%s: %w", op, context.Cause(ctx))
 	}
-	return nil, s.c.transportError(ctx, op, err)
+	return nil, s.c.transportError(ctx, op, 0, err)
 }
 
 // setConn installs a connection and starts its reader goroutine.
@@ -170,9 +171,25 @@ func (s *Session) setConn(conn *websocket.Conn) {
 	go s.serve(conn)
 }
 
-// connection returns the open connection, waiting while a reconnect is
-// under way and dialling anew if an earlier reconnect gave up.
+// connection returns a usable connection. After the kernel restarted it
+// first waits until the kernel answers on a fresh connection.
 func (s *Session) connection(ctx context.Context) (*websocket.Conn, error) {
+	s.mu.Lock()
+	stale := s.stale
+	s.stale = false
+	s.mu.Unlock()
+	if stale {
+		if err := s.waitUsable(ctx); err != nil {
+			s.markStale()
+			return nil, err
+		}
+	}
+	return s.current(ctx)
+}
+
+// current returns the open connection, waiting while a reconnect is under
+// way and dialling anew if an earlier reconnect gave up.
+func (s *Session) current(ctx context.Context) (*websocket.Conn, error) {
 	for {
 		s.mu.Lock()
 		switch {
@@ -202,6 +219,40 @@ func (s *Session) connection(ctx context.Context) (*websocket.Conn, error) {
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
 		}
+	}
+}
+
+// redial closes the current connection; its reader goroutine reconnects.
+// After a restart the kernel may listen on new ports, which the server's
+// channels for an existing WebSocket do not follow.
+func (s *Session) redial() {
+	s.mu.Lock()
+	old := s.conn
+	if old != nil {
+		s.detach(old)
+	}
+	s.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+}
+
+// waitUsable re-opens the connection until the kernel answers an
+// empty cell on it, within the client's LaunchTimeout.
+func (s *Session) waitUsable(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.c.launchTimeout)
+	defer cancel()
+	wait := 250 * time.Millisecond
+	for {
+		s.redial()
+		err := s.probe(ctx, wait)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || errors.Is(err, ErrSessionClosed) || errors.Is(err, ErrKernelNotFound) || errors.Is(err, ErrUnauthorized) {
+			return fmt.Errorf("wait for kernel %s: %w", s.kernelID, err)
+		}
+		wait = min(2*wait, 2*time.Second)
 	}
 }
 
@@ -241,7 +292,7 @@ func (s *Session) serve(conn *websocket.Conn) {
 	for conn != nil {
 		err := s.readLoop(conn)
 		_ = conn.Close()
-		conn = s.reconnect(err)
+		conn = s.reconnect(conn, err)
 	}
 }
 
@@ -303,6 +354,7 @@ func (s *Session) route(m *inMessage) {
 		if m.Header.MsgType == "status" && !m.oversize {
 			var sc statusContent
 			if json.Unmarshal(m.Content, &sc) == nil && (sc.ExecutionState == "restarting" || sc.ExecutionState == "dead") {
+				s.markStale()
 				s.failExecutes(fmt.Errorf("%w: the server reports the kernel %s (its variables are lost)", ErrKernelDied, sc.ExecutionState))
 			}
 		}
@@ -314,6 +366,13 @@ func (s *Session) route(m *inMessage) {
 	if c != nil {
 		c.handle(m)
 	}
+}
+
+// markStale has the next use re-open the connection.
+func (s *Session) markStale() {
+	s.mu.Lock()
+	s.stale = true
+	s.mu.Unlock()
 }
 
 // failExecutes fails every cell in flight with err.
@@ -333,14 +392,13 @@ func (s *Session) failExecutes(err error) {
 
 // reconnect re-opens the WebSocket after it dropped, with backoff. It
 // returns nil if the Session closed or reconnecting gave up.
-func (s *Session) reconnect(cause error) *websocket.Conn {
+func (s *Session) reconnect(old *websocket.Conn, cause error) *websocket.Conn {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return nil
 	}
-	s.conn = nil
-	s.ready = make(chan struct{})
+	s.detach(old)
 	s.mu.Unlock()
 
 	err := cause
@@ -384,6 +442,15 @@ func (s *Session) reconnect(cause error) *websocket.Conn {
 	return nil
 }
 
+// detach forgets conn if it is the current connection, so that users wait
+// for the next one; s.mu must be held.
+func (s *Session) detach(conn *websocket.Conn) {
+	if s.conn == conn {
+		s.conn = nil
+		s.ready = make(chan struct{})
+	}
+}
+
 // register adds a call in flight.
 func (s *Session) register(c *call) {
 	s.mu.Lock()
@@ -412,36 +479,42 @@ func (s *Session) Interrupt(ctx context.Context) error {
 }
 
 // Restart restarts the kernel over REST, losing its state, and waits until
-// it answers on the Session's connection again. A cell in flight fails with
-// an error wrapping ErrKernelDied.
+// it answers on a fresh connection. A cell in flight fails with an error
+// wrapping ErrKernelDied.
 func (s *Session) Restart(ctx context.Context) error {
+	s.mu.Lock()
+	stale := s.stale
+	s.stale = false
+	s.mu.Unlock()
+	if stale {
+		// The server is restarting a dead kernel by itself: let it finish,
+		// so that the two restarts do not overlap.
+		_ = s.waitUsable(ctx)
+	}
 	if err := s.c.RestartKernel(ctx, s.kernelID); err != nil {
 		return err
 	}
 	s.failExecutes(fmt.Errorf("%w: the kernel was restarted", ErrKernelDied))
-	ctx, cancel := context.WithTimeout(ctx, s.c.launchTimeout)
-	defer cancel()
-	wait := 250 * time.Millisecond
-	for {
-		err := s.kernelInfo(ctx, wait)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil || errors.Is(err, ErrSessionClosed) {
-			return fmt.Errorf("restart kernel %s: wait until ready: %w", s.kernelID, err)
-		}
-		wait = min(2*wait, 2*time.Second)
+	if err := s.waitUsable(ctx); err != nil {
+		s.markStale()
+		return fmt.Errorf("restart kernel %s: %w", s.kernelID, err)
 	}
+	return nil
 }
 
-// kernelInfo sends a kernel_info_request and waits up to wait for the reply.
-func (s *Session) kernelInfo(ctx context.Context, wait time.Duration) error {
-	conn, err := s.connection(ctx)
+// probe runs an empty silent cell and waits up to wait for both its reply
+// (shell) and its status idle (IOPub), proving both channels work.
+func (s *Session) probe(ctx context.Context, wait time.Duration) error {
+	conn, err := s.current(ctx)
 	if err != nil {
 		return err
 	}
-	req := newMessage(s.sessionID, "shell", "kernel_info_request", struct{}{})
-	c := newCall(req.Header.MsgID, replyCall, 1<<20)
+	req := newMessage(s.sessionID, "shell", "execute_request", executeRequest{
+		Code:            "",
+		Silent:          true,
+		UserExpressions: map[string]any{},
+	})
+	c := newCall(req.Header.MsgID, probeCall, 1<<20)
 	s.register(c)
 	defer s.unregister(c)
 	if err := s.write(conn, req); err != nil {
@@ -454,7 +527,7 @@ func (s *Session) kernelInfo(ctx context.Context, wait time.Duration) error {
 		_, err := c.finish()
 		return err
 	case <-t.C:
-		return errors.New("no kernel_info reply")
+		return errors.New("the kernel did not answer")
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}

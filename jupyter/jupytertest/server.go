@@ -199,8 +199,8 @@ func (s *Server) waitReady() error {
 // logTail returns the end of the server's log.
 func (s *Server) logTail() string {
 	b, _ := os.ReadFile(s.logPath)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
+	if len(b) > 8000 {
+		b = b[len(b)-8000:]
 	}
 	return string(b)
 }
@@ -357,3 +357,6 @@ func (p *Pool) Close() {
 		p.dir = ""
 	}
 }
+
+// Log returns the end of the server's log, for diagnosing a failed test.
+func (s *Server) Log() string { return s.logTail() }
