@@ -83,24 +83,16 @@ func (e *Executor) Act(ctx context.Context, history []team.Message, emit func(te
 	var parts []string
 	failed := 0
 	for _, b := range blocks {
-		e.cells++
-		c := team.Cell{Index: e.cells, Language: b.Language, Code: b.Code}
-		if c.Language == "" {
-			c.Language = "python"
-		}
+		c := e.next(b.Language, b.Code)
 		switch {
 		case failed > 0:
 			c.Skipped = fmt.Sprintf("cell %d failed first", failed)
 		case b.Kind() == Shell:
 			c.Skipped = b.Language + " is not run: the kernel runs Python only"
 		}
-		emit(team.CellStarted{Agent: Name, Index: c.Index, Language: c.Language, Code: c.Code})
-		if c.Skipped == "" {
-			if err := e.run(ctx, &c, emit); err != nil {
-				return msg, err
-			}
+		if err := e.cell(ctx, Name, &c, emit); err != nil {
+			return msg, err
 		}
-		emit(team.CellFinished{Agent: Name, Cell: c})
 		msg.Cells = append(msg.Cells, c)
 		parts = append(parts, e.Format(c))
 		if c.Skipped == "" && c.Status() != "ok" && failed == 0 {
@@ -112,6 +104,42 @@ func (e *Executor) Act(ctx context.Context, history []team.Message, emit func(te
 	}
 	msg.Content = strings.Join(parts, "\n\n")
 	return msg, nil
+}
+
+// RunCode runs code as the next cell, as Act runs a block: it reports the
+// cell to emit as CellStarted and CellFinished under the given agent's name,
+// keeps its figures, restarts the kernel if it died, and returns the cell
+// with its rendering for the LLM (see Format). The error is not nil only
+// when the kernel cannot go on; a Python exception is in the cell's result.
+func (e *Executor) RunCode(ctx context.Context, agent, code string, emit func(team.Event)) (team.Cell, string, error) {
+	c := e.next("python", code)
+	if err := e.cell(ctx, agent, &c, emit); err != nil {
+		return c, "", err
+	}
+	return c, e.Format(c), nil
+}
+
+// next numbers a new cell.
+func (e *Executor) next(language, code string) team.Cell {
+	e.cells++
+	if language == "" {
+		language = "python"
+	}
+	return team.Cell{Index: e.cells, Language: language, Code: code}
+}
+
+// cell reports c as started, runs it unless it is skipped, and reports it
+// as finished. When the kernel cannot go on it returns the error without
+// reporting the cell as finished.
+func (e *Executor) cell(ctx context.Context, agent string, c *team.Cell, emit func(team.Event)) error {
+	emit(team.CellStarted{Agent: agent, Index: c.Index, Language: c.Language, Code: c.Code})
+	if c.Skipped == "" {
+		if err := e.run(ctx, c, emit); err != nil {
+			return err
+		}
+	}
+	emit(team.CellFinished{Agent: agent, Cell: *c})
+	return nil
 }
 
 // run executes the cell, keeps its figures and, when the kernel died,
