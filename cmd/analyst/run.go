@@ -18,6 +18,7 @@ import (
 	"github.com/analyst-dev/analyst/internal/console"
 	"github.com/analyst-dev/analyst/internal/kernel"
 	"github.com/analyst-dev/analyst/internal/llm"
+	"github.com/analyst-dev/analyst/internal/record"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/prompts"
 	"github.com/analyst-dev/analyst/team"
@@ -50,6 +51,9 @@ type runOptions struct {
 	promptsDir   string
 	out          string
 	verbose      bool
+	json         bool
+	priceIn      float64
+	priceOut     float64
 }
 
 func newRunCmd(io *console.IO) *cobra.Command {
@@ -88,8 +92,11 @@ Exit codes: 0 the planner finished, 1 an error ended the run, 2 usage error,
 	f.IntVar(&opts.outputCap, "output-cap", executor.DefaultCap, "characters of each cell's output the LLM sees")
 	f.IntVar(&opts.maxOutput, "max-output", 4<<20, "bytes of output kept per cell; the rest is counted and dropped")
 	f.StringVar(&opts.promptsDir, "prompts", "", "directory with planner.md / writer.md overriding the built-in prompts")
-	f.StringVar(&opts.out, "out", "", "directory for the run's figures (default ./runs/<time>)")
+	f.StringVar(&opts.out, "out", "", "directory for the run's records: notebook, report, figures, events (default ./runs/<UTC time>-<task>)")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "show each cell's code again when it runs")
+	f.BoolVar(&opts.json, "json", false, "stream the run's events as JSON lines on stdout (the transcript goes to stderr)")
+	f.Float64Var(&opts.priceIn, "price-in", 0, "USD per million prompt tokens, for the cost (default: list prices of well-known models)")
+	f.Float64Var(&opts.priceOut, "price-out", 0, "USD per million completion tokens, for the cost")
 	return cmd
 }
 
@@ -135,6 +142,8 @@ func (o *runOptions) validate() error {
 		return usageErrorf("--temperature must be between 0 and 2, got %g", o.temperature)
 	case o.topP != -1 && (o.topP < 0 || o.topP > 1):
 		return usageErrorf("--top-p must be between 0 and 1, got %g", o.topP)
+	case o.priceIn < 0 || o.priceOut < 0:
+		return usageErrorf("--price-in and --price-out must not be negative")
 	}
 	return nil
 }
@@ -166,37 +175,42 @@ func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	set, err := prompts.Load(opts.promptsDir)
+	agentPrompts, err := opts.prompts()
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	var files []prompts.File
-	for _, d := range opts.data {
-		fi, _ := os.Stat(d)
-		files = append(files, prompts.File{Name: filepath.Base(d), Size: fi.Size()})
-	}
-	pd := prompts.Data{Stop: planner.StopWord, Files: files}
-	plannerPrompt, err := set.Render(prompts.Planner, pd)
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	writerPrompt, err := set.Render(prompts.Writer, pd)
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
+	started := time.Now()
 	out := opts.out
 	if out == "" {
-		out = filepath.Join("runs", time.Now().UTC().Format("20060102T150405Z"))
+		out = filepath.Join("runs", started.UTC().Format("20060102T150405Z")+"-"+slug(opts.task))
 	}
+	rec, err := record.New(out, opts.meta(started))
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := rec.Close(); err != nil {
+			fmt.Fprintf(io.Err, "analyst: %s\n", oneLine(err.Error()))
+		}
+		fmt.Fprintf(io.Err, "records: %s (%s, %s, %s)\n", out, record.NotebookFile, record.ReportFile, record.EventsFile)
+	}()
 
-	con := console.New(io, console.Options{Verbose: opts.verbose})
+	transcript := io.Out
+	if opts.json {
+		transcript = io.Err
+	}
+	con := console.New(io, console.Options{Writer: transcript, Verbose: opts.verbose, Cost: rec.Cost})
 	defer con.Close()
+	if opts.json {
+		rec.Mirror(io.Out)
+	}
+	observers := team.Observers{con, rec}
+	obs := &serialObserver{o: observers}
 
 	// The kernel starts while the planner makes its first LLM call; if the
 	// start fails, the run stops at once instead of after the LLM answers.
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	label := "run-" + time.Now().UTC().Format("20060102T150405Z")
 	// A local gateway, when one is needed, comes up in the background too;
 	// it is stopped after the kernel is deleted.
 	var gwMu sync.Mutex
@@ -214,10 +228,10 @@ func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
 			gwMu.Unlock()
 			return c, err
 		},
-		Start:   opts.gateway.startOptions(label),
+		Start:   opts.gateway.startOptions("run-" + started.UTC().Format("20060102T150405Z")),
 		Session: jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput},
 		Files:   opts.data,
-		OnReady: func(msg string) { con.Observe(team.Notice{Text: msg}) },
+		OnReady: func(msg string) { obs.Observe(team.Notice{Text: msg}) },
 	})
 	defer onSecondSignal(ctx, k.Abandon)()
 	defer func() {
@@ -232,16 +246,108 @@ func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
 	}()
 
 	agents := []team.Agent{
-		planner.New(llmClient, opts.sampling(opts.plannerModel), plannerPrompt),
-		writer.New(llmClient, opts.sampling(opts.writerModel), writerPrompt),
+		planner.New(llmClient, opts.sampling(opts.plannerModel), agentPrompts[prompts.Planner]),
+		writer.New(llmClient, opts.sampling(opts.writerModel), agentPrompts[prompts.Writer]),
 		executor.New(k, executor.Options{Cap: opts.outputCap, Figures: &executor.FigureDir{Dir: out}, Writer: writer.Name}),
 	}
-	outcome := team.Run(runCtx, opts.task, agents, con, team.Options{
+	outcome := team.Run(runCtx, opts.task, agents, obs, team.Options{
 		MaxTurns:  opts.maxTurns,
 		Timeout:   opts.timeout,
 		MaxTokens: opts.maxTokens,
 	})
 	return outcomeError(ctx, outcome)
+}
+
+// prompts renders the agents' system prompts, telling them about the data
+// files.
+func (o *runOptions) prompts() (map[string]string, error) {
+	set, err := prompts.Load(o.promptsDir)
+	if err != nil {
+		return nil, err
+	}
+	var files []prompts.File
+	for _, d := range o.data {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, prompts.File{Name: filepath.Base(d), Size: fi.Size()})
+	}
+	pd := prompts.Data{Stop: planner.StopWord, Files: files}
+	out := map[string]string{}
+	for _, name := range []string{prompts.Planner, prompts.Writer} {
+		text, err := set.Render(name, pd)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = text
+	}
+	return out, nil
+}
+
+// meta is what the records say of the run's configuration: no secrets.
+func (o *runOptions) meta(started time.Time) record.Meta {
+	m := record.Meta{
+		Task:    o.task,
+		Models:  map[string]string{planner.Name: o.sampling(o.plannerModel).Name, writer.Name: o.sampling(o.writerModel).Name},
+		Gateway: firstNonEmpty(o.gateway.url, os.Getenv(envGatewayURL), "local"),
+		Kernel:  o.gateway.kernel,
+		Version: buildVersion(),
+		Started: started,
+		Limits: map[string]string{
+			"max-turns":    fmt.Sprint(o.maxTurns),
+			"timeout":      o.timeout.String(),
+			"max-tokens":   fmt.Sprint(o.maxTokens),
+			"cell-timeout": o.cellTimeout.String(),
+			"output-cap":   fmt.Sprint(o.outputCap),
+		},
+		PriceIn:  o.priceIn,
+		PriceOut: o.priceOut,
+	}
+	for _, d := range o.data {
+		if df, err := record.NewDataFile(filepath.Base(d), d); err == nil {
+			m.Data = append(m.Data, df)
+		}
+	}
+	return m
+}
+
+// slug makes a short file-name-safe label of the task for the run directory.
+func slug(task string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(task) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		default:
+			dash = true
+		}
+		if b.Len() >= 40 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return "run"
+	}
+	return strings.TrimRight(b.String(), "-")
+}
+
+// serialObserver passes events on one at a time: the kernel's ready notice
+// comes from another goroutine than the team's events.
+type serialObserver struct {
+	mu sync.Mutex
+	o  team.Observer
+}
+
+func (s *serialObserver) Observe(e team.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.o.Observe(e)
 }
 
 // outcomeError maps how the run ended to the command's exit code. The

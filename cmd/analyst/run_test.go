@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/analyst-dev/analyst/internal/llmtest"
+	"github.com/analyst-dev/analyst/internal/record"
 	"github.com/analyst-dev/analyst/internal/superstore"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
@@ -76,10 +80,11 @@ func TestRunSuperstore(t *testing.T) {
 	)
 	setLLM(t, llm)
 
+	outDir := t.TempDir()
 	code, out, errs := runCLI(t, context.Background(), "run",
 		"--gateway-url", js.URL, "--gateway-token", js.Token,
 		"--task", "Read superstore.csv and find the total sales for each region.",
-		"--data", superstoreCSV, "--out", t.TempDir())
+		"--data", superstoreCSV, "--out", outDir)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
@@ -118,5 +123,41 @@ func TestRunSuperstore(t *testing.T) {
 	}
 	if n := js.KernelCount(t); n != 0 {
 		t.Errorf("%d kernels left on the server, want 0", n)
+	}
+
+	// The records: a valid notebook with the three cells in order, a report
+	// with the summary's totals.
+	validNotebook(t, filepath.Join(outDir, "analysis.ipynb"))
+	report, err := os.ReadFile(filepath.Join(outDir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for region, total := range want {
+		if line := fmt.Sprintf("%s: %.2f", region, total); !strings.Contains(string(report), line) {
+			t.Errorf("report.md lacks %q", line)
+		}
+	}
+	events, err := record.ReadEvents(filepath.Join(outDir, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, e := range events {
+		if e.Type == record.TypeCellFinished {
+			codes = append(codes, e.Code)
+		}
+	}
+	if len(codes) != 3 || !strings.Contains(codes[1], "'region'") || !strings.Contains(codes[2], "'Region'") {
+		t.Errorf("recorded cells = %q", codes)
+	}
+}
+
+// validNotebook checks a notebook with Debian's nbformat.
+func validNotebook(t *testing.T, path string) {
+	t.Helper()
+	out, err := exec.Command("/usr/bin/python3", "-c",
+		"import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))", path).CombinedOutput()
+	if err != nil {
+		t.Errorf("%s is not a valid notebook: %v\n%s", path, err, out)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -97,5 +98,46 @@ func TestLongOutputIsCapped(t *testing.T) {
 	}
 	if strings.Contains(last, "row 10000") {
 		t.Error("the middle of the output reached the LLM")
+	}
+}
+
+// TestJSONStream checks --json: stdout holds exactly the lines of
+// events.jsonl, and the transcript goes to stderr.
+func TestJSONStream(t *testing.T) {
+	js := jupytertest.Start(t)
+	llm := scripted(t, nil,
+		llmtest.Reply{Content: "Sub-task 1: print 6 * 7."},
+		llmtest.Reply{Content: fence("print(6 * 7)")},
+		llmtest.Reply{Content: "It is 42.\nTERMINATION"},
+	)
+	setLLM(t, llm)
+	dir := t.TempDir()
+	code, out, errs := runCLI(t, context.Background(), "run", "--json",
+		"--gateway-url", js.URL, "--gateway-token", js.Token, "--task", "6 * 7", "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "── planner ──") {
+		t.Errorf("the transcript is not on stderr:\n%s", errs)
+	}
+	file, err := os.ReadFile(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(file) {
+		t.Errorf("stdout differs from events.jsonl:\n%s\n---\n%s", out, file)
+	}
+	var types []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal([]byte(l), &e); err != nil || e.Type == "" {
+			t.Fatalf("stdout line is not an event: %q", l)
+		}
+		types = append(types, e.Type)
+	}
+	if types[0] != "run_started" || types[len(types)-1] != "run_finished" {
+		t.Errorf("event types = %v", types)
 	}
 }

@@ -23,6 +23,9 @@ type Options struct {
 	Verbose bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Cost, when set, prices the run's usage for the final summary; ok is
+	// false when a price is unknown.
+	Cost func(usage map[string]team.Usage) (usd float64, ok bool)
 }
 
 // Default limits of what the console prints of one cell's output. The full
@@ -43,6 +46,7 @@ type Console struct {
 	errSt   Styles
 	verbose bool
 	now     func() time.Time
+	cost    func(map[string]team.Usage) (float64, bool)
 
 	// Limits; tests lower them.
 	maxLines     int
@@ -72,6 +76,7 @@ func New(s *IO, opts Options) *Console {
 		errSt:        s.ErrStyles(),
 		verbose:      opts.Verbose,
 		now:          opts.Now,
+		cost:         opts.Cost,
 		maxLines:     defaultMaxLines,
 		maxLineWidth: defaultMaxLineWidth,
 		thinkDelay:   0,
@@ -259,6 +264,11 @@ func (c *Console) runFinished(e team.RunFinished) {
 	c.line(c.st.Bold.Render("finished:") + " " + reasonStyle.Render(reason) +
 		fmt.Sprintf(" after %s in %s", plural(e.Turns, "turn"), formatDuration(e.Duration)))
 	if tokens := c.tokenSummary(e.Usage); tokens != "" {
+		if c.cost != nil {
+			if usd, ok := c.cost(e.Usage); ok {
+				tokens += fmt.Sprintf(" · cost $%.4f", usd)
+			}
+		}
 		c.line(c.st.Dim.Render("tokens (prompt+completion): " + tokens))
 	}
 	if e.Err != nil {

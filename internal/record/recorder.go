@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/analyst-dev/analyst/agents/planner"
 	"github.com/analyst-dev/analyst/team"
 )
 
@@ -25,12 +26,8 @@ const (
 	ReportFile   = "report.md"
 )
 
-// The planner as the recorder knows it: its name in the conversation and the
-// stop word its final message carries (see agents/planner).
-const (
-	plannerName = "planner"
-	stopWord    = "TERMINATION"
-)
+// plannerName is the agent whose messages are the notebook's steps.
+const plannerName = planner.Name
 
 // Meta is a run's configuration as recorded in run_started. It never holds
 // secrets: there is no field for an API key or a gateway token.
@@ -113,19 +110,21 @@ type Recorder struct {
 	meta Meta
 	now  func() time.Time
 
-	mu       sync.Mutex
-	f        *os.File
-	err      error // the first write error
-	closed   bool
-	agents   []string
-	cells    []nbCell
-	steps    []*step
-	figures  []string
-	summary  string
-	final    bool
-	usage    map[string]team.Usage
-	turns    int
-	finished *team.RunFinished
+	mu        sync.Mutex
+	f         *os.File
+	mirror    io.Writer // also gets every line, when set
+	startLine []byte
+	err       error // the first write error
+	closed    bool
+	agents    []string
+	cells     []nbCell
+	steps     []*step
+	figures   []string
+	summary   string
+	final     bool
+	usage     map[string]team.Usage
+	turns     int
+	finished  *team.RunFinished
 }
 
 // step is a sub-task of the planner and the cells run for it.
@@ -169,6 +168,7 @@ func newRecorder(dir string, meta Meta, now func() time.Time) (*Recorder, error)
 		Limits: meta.Limits, PriceIn: meta.PriceIn, PriceOut: meta.PriceOut,
 	})
 	if err == nil {
+		r.startLine = line
 		err = r.writeLine(line)
 	}
 	if err == nil {
@@ -280,7 +280,7 @@ func (r *Recorder) EventJSON(e team.Event) ([]byte, error) {
 func (r *Recorder) encode(e team.Event) ([]byte, error) {
 	var cost *float64
 	if f, ok := e.(team.RunFinished); ok {
-		if c, ok := r.cost(f.Usage); ok {
+		if c, ok := r.Cost(f.Usage); ok {
 			cost = &c
 		}
 	}
@@ -296,10 +296,24 @@ func (r *Recorder) writeEvent(e team.Event) error {
 	return r.writeLine(line)
 }
 
+// Mirror has every line the Recorder writes to events.jsonl, from the
+// run_started line on, written to w too: the --json stream, byte for byte
+// the file's lines. Write errors on w are ignored.
+func (r *Recorder) Mirror(w io.Writer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mirror = w
+	w.Write(append(slices.Clip(r.startLine), '\n'))
+}
+
 // writeLine appends line and a newline in one write, so that a line is
 // either whole or, if the process dies during the write, last and cut short.
 func (r *Recorder) writeLine(line []byte) error {
-	if _, err := r.f.Write(append(line, '\n')); err != nil {
+	line = append(line, '\n')
+	if r.mirror != nil {
+		r.mirror.Write(line)
+	}
+	if _, err := r.f.Write(line); err != nil {
 		return fmt.Errorf("record: write %s: %w", EventsFile, err)
 	}
 	return nil
@@ -317,10 +331,10 @@ func (r *Recorder) writeReport() error {
 	return writeAtomic(r.dir, ReportFile, []byte(r.report()))
 }
 
-// cost returns the cost of the usage: at Meta's prices when given, otherwise
+// Cost returns the cost of the usage: at Meta's prices when given, otherwise
 // at the list prices of each agent's model. ok is false when a price is
 // unknown.
-func (r *Recorder) cost(usage map[string]team.Usage) (float64, bool) {
+func (r *Recorder) Cost(usage map[string]team.Usage) (float64, bool) {
 	if r.meta.PriceIn > 0 || r.meta.PriceOut > 0 {
 		var total team.Usage
 		for _, u := range usage {
@@ -454,6 +468,4 @@ func (r *Recorder) endStep() {
 
 // summary is the planner's final message without the stop word (as
 // planner.Summary).
-func summary(content string) string {
-	return strings.TrimSpace(strings.ReplaceAll(content, stopWord, ""))
-}
+func summary(content string) string { return planner.Summary(content) }

@@ -131,7 +131,7 @@ func (r *Recorder) writeUsage(b *strings.Builder) {
 	if total.Estimated {
 		b.WriteString("~ marks counts estimated from the text: the server reported no usage.\n\n")
 	}
-	if c, ok := r.cost(usage); ok {
+	if c, ok := r.Cost(usage); ok {
 		fmt.Fprintf(b, "Cost: %s", dollars(c))
 		if r.meta.PriceIn > 0 || r.meta.PriceOut > 0 {
 			fmt.Fprintf(b, " (at %s per million prompt tokens and %s per million completion tokens)", dollars(r.meta.PriceIn), dollars(r.meta.PriceOut))
