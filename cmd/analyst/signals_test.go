@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/internal/llmtest"
+	"github.com/analyst-dev/analyst/internal/record"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
@@ -103,7 +104,8 @@ func TestSignalsNeverLeakKernels(t *testing.T) {
 			for len(arrived) > 0 {
 				<-arrived
 			}
-			args := []string{"run", "--gateway-url", js.URL, "--task", "count", "--out", t.TempDir(), "--max-turns", "4"}
+			outDir := t.TempDir()
+			args := []string{"run", "--gateway-url", js.URL, "--task", "count", "--out", outDir, "--max-turns", "4"}
 			if phase == "upload" {
 				args = append(args, "--data", big)
 			}
@@ -162,6 +164,11 @@ func TestSignalsNeverLeakKernels(t *testing.T) {
 			want := 128 + int(sig)
 			if code != want && code != 0 {
 				t.Errorf("exit code %d (%v), want %d\nstderr:\n%s", code, err, want, stderr.String())
+			}
+			// Whatever happened, the records so far are valid.
+			validNotebook(t, filepath.Join(outDir, "analysis.ipynb"))
+			if _, err := record.ReadEvents(filepath.Join(outDir, "events.jsonl")); err != nil {
+				t.Errorf("events.jsonl: %v", err)
 			}
 			if n := js.KernelCount(t); n != baseline {
 				t.Errorf("%d kernels on the server after the run, want %d\nstderr:\n%s", n, baseline, stderr.String())
