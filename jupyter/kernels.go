@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -89,7 +90,7 @@ func (c *Client) StartKernel(ctx context.Context, opts StartOptions) (Kernel, er
 		}
 	}
 	if _, ok := env["KERNEL_LAUNCH_TIMEOUT"]; !ok {
-		env["KERNEL_LAUNCH_TIMEOUT"] = strconv.Itoa(int(c.launchTimeout.Round(time.Second) / time.Second))
+		env["KERNEL_LAUNCH_TIMEOUT"] = strconv.Itoa(int(math.Ceil(c.launchTimeout.Seconds())))
 	}
 	body := struct {
 		Name string            `json:"name"`

@@ -350,8 +350,8 @@ func pinger(conn *websocket.Conn, stop <-chan struct{}) {
 // route hands a message to the call it answers. A status "restarting" or
 // "dead" without a parent is the server reporting that the kernel died.
 func (s *Session) route(m *inMessage) {
-	if m.ParentHeader.MsgID == "" {
-		if m.Header.MsgType == "status" && !m.oversize {
+	if m.ParentHeader.MsgID == "" && !m.oversize {
+		if m.Header.MsgType == "status" {
 			var sc statusContent
 			if json.Unmarshal(m.Content, &sc) == nil && (sc.ExecutionState == "restarting" || sc.ExecutionState == "dead") {
 				s.markStale()
@@ -362,10 +362,30 @@ func (s *Session) route(m *inMessage) {
 	}
 	s.mu.Lock()
 	c := s.calls[m.ParentHeader.MsgID]
+	if c == nil && m.oversize && m.ParentHeader.MsgID == "" {
+		// Too large to read up to its parent: it belongs to the cell
+		// running, if there is just one.
+		c = s.onlyExecute()
+	}
 	s.mu.Unlock()
 	if c != nil {
 		c.handle(m)
 	}
+}
+
+// onlyExecute returns the one user cell in flight, or nil; s.mu must be held.
+func (s *Session) onlyExecute() *call {
+	var found *call
+	for _, c := range s.calls {
+		if c.kind != executeCall {
+			continue
+		}
+		if found != nil {
+			return nil
+		}
+		found = c
+	}
+	return found
 }
 
 // markStale has the next use re-open the connection.

@@ -1,0 +1,357 @@
+package jupyter_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/analyst-dev/analyst/jupyter"
+)
+
+// This file covers, with a fake server, only what a real one cannot be
+// made to do on demand: drop a socket mid-cell, refuse listing, start
+// slowly, hit a kernel limit, send a huge frame, lose a kernel silently.
+
+const fakeKernel = "7b4a5d43-8d4a-4a8c-9a8e-6c4a2b1f1e11"
+
+// wire is a kernel message as the fake server writes it.
+type wire map[string]any
+
+// reply builds a message answering the request with msg_id parent.
+func reply(parent, id, channel, msgType string, content any) wire {
+	return wire{
+		"channel":       channel,
+		"header":        wire{"msg_id": id, "msg_type": msgType},
+		"parent_header": wire{"msg_id": parent},
+		"metadata":      wire{},
+		"content":       content,
+		"buffers":       []any{},
+	}
+}
+
+// readRequest reads one request and returns its msg_id and type.
+func readRequest(t *testing.T, conn *websocket.Conn) (id, msgType string) {
+	t.Helper()
+	var m struct {
+		Header struct {
+			MsgID   string `json:"msg_id"`
+			MsgType string `json:"msg_type"`
+		} `json:"header"`
+	}
+	if err := conn.ReadJSON(&m); err != nil {
+		t.Errorf("fake server: read request: %v", err)
+		return "", ""
+	}
+	return m.Header.MsgID, m.Header.MsgType
+}
+
+// fakeServer serves the kernel REST paths from a handler and the channels
+// path from ws.
+func fakeServer(t *testing.T, rest http.HandlerFunc, ws func(conn *websocket.Conn, r *http.Request)) *jupyter.Client {
+	t.Helper()
+	up := websocket.Upgrader{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/kernels/"+fakeKernel+"/channels", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "token T" || r.Header.Get("Origin") != "" {
+			http.Error(w, "bad headers", http.StatusBadRequest)
+			return
+		}
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		ws(conn, r)
+	})
+	if rest != nil {
+		mux.HandleFunc("/", rest)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	c, err := jupyter.NewClient(jupyter.Config{URL: srv.URL, Token: "T", LaunchTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestReconnectAfterDropMidCell(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		sessions []string
+		pending  string
+	)
+	c := fakeServer(t, nil, func(conn *websocket.Conn, r *http.Request) {
+		mu.Lock()
+		sessions = append(sessions, r.URL.Query().Get("session_id"))
+		first := len(sessions) == 1
+		mu.Unlock()
+		if first {
+			id, _ := readRequest(t, conn)
+			mu.Lock()
+			pending = id
+			mu.Unlock()
+			_ = conn.WriteJSON(reply(id, "m1", "iopub", "status", wire{"execution_state": "busy"}))
+			_ = conn.WriteJSON(reply(id, "m2", "iopub", "stream", wire{"name": "stdout", "text": "part1 "}))
+			conn.UnderlyingConn().Close() // drop the socket mid-cell
+			return
+		}
+		// The server replays what it buffered, including what was sent.
+		mu.Lock()
+		id := pending
+		mu.Unlock()
+		for _, m := range []wire{
+			reply(id, "m2", "iopub", "stream", wire{"name": "stdout", "text": "part1 "}),
+			reply(id, "m3", "iopub", "stream", wire{"name": "stdout", "text": "part2"}),
+			reply(id, "m4", "shell", "execute_reply", wire{"status": "ok", "execution_count": 3}),
+			reply(id, "m5", "iopub", "status", wire{"execution_state": "idle"}),
+		} {
+			_ = conn.WriteJSON(m)
+		}
+		_, _, _ = conn.ReadMessage() // until the client closes
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := c.Connect(ctx, fakeKernel, jupyter.SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Execute(ctx, "print('part1', 'part2')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != "ok" || res.ExecutionCount != 3 || len(res.Outputs) != 1 || res.Outputs[0].Text != "part1 part2" {
+		t.Errorf("result = %+v", res)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sessions) != 2 || sessions[0] != sessions[1] || sessions[0] == "" {
+		t.Errorf("session ids = %q, want the same one twice", sessions)
+	}
+}
+
+func TestOversizedFrameDropped(t *testing.T) {
+	const bound = 1 << 20
+	huge := strings.Repeat("y", 12<<20)
+	c := fakeServer(t, nil, func(conn *websocket.Conn, r *http.Request) {
+		id, _ := readRequest(t, conn)
+		_ = conn.WriteJSON(reply(id, "a", "iopub", "stream", wire{"name": "stdout", "text": "head\n"}))
+		_ = conn.WriteJSON(reply(id, "b", "iopub", "stream", wire{"name": "stdout", "text": huge}))
+		_ = conn.WriteJSON(reply(id, "c", "shell", "execute_reply", wire{"status": "ok", "execution_count": 1}))
+		_ = conn.WriteJSON(reply(id, "d", "iopub", "status", wire{"execution_state": "idle"}))
+		_, _, _ = conn.ReadMessage()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := c.Connect(ctx, fakeKernel, jupyter.SessionOptions{MaxOutputBytes: bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Execute(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != "ok" || res.Text() != "head\n" || res.DroppedBytes < int64(len(huge)) {
+		t.Errorf("status %q, text %.40q, dropped %d", res.Status, res.Text(), res.DroppedBytes)
+	}
+}
+
+func TestKernelGoneDuringCell(t *testing.T) {
+	var mu sync.Mutex
+	gone := false
+	rest := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path == "/api/kernels/"+fakeKernel && gone {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"reason": null, "message": "Kernel does not exist: `+fakeKernel+`"}`)
+			return
+		}
+		io.WriteString(w, `{"id": "`+fakeKernel+`", "name": "python3", "execution_state": "busy"}`)
+	}
+	c := fakeServer(t, rest, func(conn *websocket.Conn, r *http.Request) {
+		id, _ := readRequest(t, conn)
+		_ = conn.WriteJSON(reply(id, "a", "iopub", "status", wire{"execution_state": "busy"}))
+		mu.Lock()
+		gone = true // the kernel vanishes without a word on the socket
+		mu.Unlock()
+		_, _, _ = conn.ReadMessage()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := c.Connect(ctx, fakeKernel, jupyter.SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.Execute(ctx, "work()")
+	if !errors.Is(err, jupyter.ErrKernelDied) {
+		t.Errorf("err = %v, want ErrKernelDied before the 5 s deadline", err)
+	}
+}
+
+// jsonError writes a Jupyter-style error body.
+func jsonError(w http.ResponseWriter, status int, reason, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"reason": reason, "message": message})
+}
+
+func TestRESTErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		call    func(ctx context.Context, c *jupyter.Client) error
+		want    error
+		notWant error
+		text    string
+	}{{
+		name: "listing disabled",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/api/kernels" {
+				jsonError(w, 403, "", "Forbidden")
+				return
+			}
+			io.WriteString(w, `{"default": "python3", "kernelspecs": {}}`)
+		},
+		call:    func(ctx context.Context, c *jupyter.Client) error { _, err := c.ListKernels(ctx); return err },
+		want:    jupyter.ErrListingDisabled,
+		notWant: jupyter.ErrUnauthorized,
+		text:    "list_kernels",
+	}, {
+		name:    "listing forbidden for a bad token",
+		handler: func(w http.ResponseWriter, r *http.Request) { jsonError(w, 403, "", "Forbidden") },
+		call:    func(ctx context.Context, c *jupyter.Client) error { _, err := c.ListKernels(ctx); return err },
+		want:    jupyter.ErrUnauthorized,
+		notWant: jupyter.ErrListingDisabled,
+	}, {
+		name:    "kernel gateway 401",
+		handler: func(w http.ResponseWriter, r *http.Request) { jsonError(w, 401, "Unauthorized", "") },
+		call:    func(ctx context.Context, c *jupyter.Client) error { _, err := c.KernelSpecs(ctx); return err },
+		want:    jupyter.ErrUnauthorized,
+		text:    "--gateway-token",
+	}, {
+		name: "resource limit",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			jsonError(w, 403, "Forbidden", "Resource Limit: maximum of 2 kernels reached")
+		},
+		call: func(ctx context.Context, c *jupyter.Client) error {
+			_, err := c.StartKernel(ctx, jupyter.StartOptions{})
+			return err
+		},
+		want:    jupyter.ErrResourceLimit,
+		notWant: jupyter.ErrUnauthorized,
+		text:    "maximum of 2 kernels",
+	}, {
+		name: "enterprise gateway user not authorized",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			jsonError(w, 403, "Forbidden", "User 'root' is not authorized to start kernel 'python3'. Ensure KERNEL_USERNAME is set to an appropriately authorized user and retry the request.")
+		},
+		call: func(ctx context.Context, c *jupyter.Client) error {
+			_, err := c.StartKernel(ctx, jupyter.StartOptions{})
+			return err
+		},
+		want:    jupyter.ErrUnauthorized,
+		notWant: jupyter.ErrResourceLimit,
+		text:    "not authorized to start kernel",
+	}, {
+		name:    "kernel not found",
+		handler: func(w http.ResponseWriter, r *http.Request) { jsonError(w, 404, "", "Kernel does not exist") },
+		call:    func(ctx context.Context, c *jupyter.Client) error { return c.DeleteKernel(ctx, fakeKernel) },
+		want:    jupyter.ErrKernelNotFound,
+	}, {
+		name: "html error body is not shown",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(500)
+			io.WriteString(w, "<html><body>Traceback (most recent call last)</body></html>")
+		},
+		call: func(ctx context.Context, c *jupyter.Client) error { _, err := c.Version(ctx); return err },
+		text: "HTTP 500 Internal Server Error",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := fakeServer(t, tt.handler, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := tt.call(ctx, c)
+			var he *jupyter.HTTPError
+			if !errors.As(err, &he) {
+				t.Fatalf("err = %v, want *HTTPError", err)
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+			if tt.notWant != nil && errors.Is(err, tt.notWant) {
+				t.Errorf("err = %v, must not be %v", err, tt.notWant)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.text) || strings.ContainsAny(msg, "\n{<") {
+				t.Errorf("message = %q, want one line containing %q", msg, tt.text)
+			}
+		})
+	}
+}
+
+func TestLaunchTimeout(t *testing.T) {
+	release := make(chan struct{})
+	var body struct {
+		Name string            `json:"name"`
+		Env  map[string]string `json:"env"`
+	}
+	var mu sync.Mutex
+	delay := time.Duration(0)
+	rest := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		d := delay
+		mu.Unlock()
+		select {
+		case <-time.After(d): // the gateway launching the kernel
+		case <-release:
+			return
+		}
+		w.WriteHeader(201)
+		io.WriteString(w, `{"id": "`+fakeKernel+`", "name": "python3"}`)
+	}
+	c := fakeServer(t, rest, nil) // LaunchTimeout 300 ms
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	// Slower than the launch timeout's HTTP deadline (300 ms + 2 s pad).
+	mu.Lock()
+	delay = time.Minute
+	mu.Unlock()
+	start := time.Now()
+	_, err := c.StartKernel(ctx, jupyter.StartOptions{})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 10*time.Second {
+		t.Errorf("slow start: err = %v after %v", err, time.Since(start))
+	}
+
+	// Slower than LaunchTimeout but within the pad: the answer is awaited.
+	mu.Lock()
+	delay = time.Second
+	mu.Unlock()
+	k, err := c.StartKernel(ctx, jupyter.StartOptions{Env: map[string]string{"KERNEL_USERNAME": "u", "PATH": "/x"}})
+	if err != nil || k.ID != fakeKernel {
+		t.Fatalf("StartKernel = %+v, %v", k, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]string{"KERNEL_USERNAME": "u", "KERNEL_LAUNCH_TIMEOUT": "1"}
+	if body.Name != "python3" || !reflect.DeepEqual(body.Env, want) {
+		t.Errorf("request body = %+v, want name python3 and env %v", body, want)
+	}
+}
