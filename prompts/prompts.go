@@ -18,9 +18,10 @@ var embedded embed.FS
 const (
 	Planner = "planner.md"
 	Writer  = "writer.md"
+	Tool    = "tool.md"
 )
 
-var names = []string{Planner, Writer}
+var names = []string{Planner, Writer, Tool}
 
 // File is a data file that the kernel holds.
 type File struct {
