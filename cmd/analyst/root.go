@@ -56,6 +56,7 @@ Jupyter Kernel Gateway, Jupyter Server or Jupyter Enterprise Gateway.`,
 		newKernelsCmd(io),
 		newRunCmd(io),
 		newServerCmd(io),
+		newReplayCmd(io),
 	)
 	return root
 }

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/analyst-dev/analyst/agents/executor"
+	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/kernel"
+	"github.com/analyst-dev/analyst/internal/record"
+	"github.com/analyst-dev/analyst/internal/replay"
+	"github.com/analyst-dev/analyst/jupyter"
+	"github.com/analyst-dev/analyst/team"
+)
+
+type replayOptions struct {
+	gateway     gatewayFlags
+	data        []string
+	out         string
+	cellTimeout time.Duration
+}
+
+func newReplayCmd(io *console.IO) *cobra.Command {
+	opts := &replayOptions{}
+	cmd := &cobra.Command{
+		Use:   "replay DIR|events.jsonl",
+		Short: "Re-run a recorded analysis in a fresh kernel and check its outputs",
+		Long: `Re-run the code cells of a recorded run in a fresh kernel, with its data files,
+showing the recorded LLM messages alongside. No LLM is called. Each cell's
+output is compared with the recording (text, rich text, which images, errors).
+
+Exit codes: 0 every cell ran and matched, 1 a cell differed or failed,
+2 usage error, 130 interrupted.`,
+		Example: `  analyst replay runs/20261124T101500Z-total-sales-per-region
+  analyst replay examples/superstore-session`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("replay needs one run directory or events.jsonl")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReplay(cmd.Context(), io, opts, args[0])
+		},
+	}
+	f := cmd.Flags()
+	opts.gateway.register(f, true)
+	f.StringArrayVarP(&opts.data, "data", "d", nil, "use this file for the recorded data file of the same name (repeatable)")
+	f.StringVar(&opts.out, "out", "", "directory for the figures of the replay (default: a temporary directory)")
+	f.DurationVar(&opts.cellTimeout, "cell-timeout", 120*time.Second, "interrupt a cell after this long")
+	return cmd
+}
+
+func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path string) error {
+	if opts.cellTimeout <= 0 {
+		return usageErrorf("--cell-timeout must be positive, got %s", opts.cellTimeout)
+	}
+	for _, d := range opts.data {
+		if fi, err := os.Stat(d); err != nil || fi.IsDir() {
+			return usageErrorf("--data %s: not a readable file", d)
+		}
+	}
+	if err := opts.gateway.check(); err != nil {
+		return err
+	}
+	s, err := replay.Load(path)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	files, warnings, err := s.DataFiles(opts.data)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	out := opts.out
+	if out == "" {
+		if out, err = os.MkdirTemp("", "analyst-replay-"); err != nil {
+			return err
+		}
+	}
+
+	con := console.New(io, console.Options{})
+	defer con.Close()
+	con.Observe(team.RunStarted{Task: s.Meta.Task})
+	for _, w := range warnings {
+		con.Observe(team.Notice{Text: w, Warning: true})
+	}
+	client, stopGateway, err := opts.gateway.connect(ctx, io.Err)
+	if err != nil {
+		return err
+	}
+	defer stopGateway()
+	k := kernel.Start(ctx, kernel.Options{
+		Client:  client,
+		Start:   opts.gateway.startOptions("replay"),
+		Session: jupyter.SessionOptions{CellTimeout: opts.cellTimeout},
+		Files:   files,
+		OnReady: func(msg string) { con.Observe(team.Notice{Text: msg}) },
+	})
+	defer onSecondSignal(ctx, k.Abandon)()
+	defer func() {
+		if err := k.Close(ctx); err != nil {
+			fmt.Fprintf(io.Err, "analyst: %s\n", oneLine(err.Error()))
+		}
+	}()
+	if _, err := k.Wait(ctx); err != nil {
+		return err
+	}
+
+	exec := executor.New(k, executor.Options{Figures: &executor.FigureDir{Dir: out}})
+	var ran, matched int
+	var differ []string
+	began := time.Now()
+	turn := 0
+	for _, it := range s.Items {
+		if err := ctx.Err(); err != nil {
+			break
+		}
+		if it.Type == record.TypeMessage {
+			if it.Agent == executor.Name {
+				continue // its cells follow and are run again
+			}
+			turn++
+			con.Observe(team.TurnStarted{Turn: turn, Agent: it.Agent})
+			con.Observe(team.TextDelta{Agent: it.Agent, Text: it.Content})
+			con.Observe(team.MessageDone{Turn: turn, Message: team.Message{Agent: it.Agent, Content: it.Content}})
+			continue
+		}
+		if !replay.Ran(it) {
+			continue
+		}
+		cell, _, err := exec.RunCode(ctx, executor.Name, it.Code, con.Observe)
+		if err != nil {
+			return err
+		}
+		ran++
+		if ok, diff := replay.Compare(it.Outputs, record.Outputs(cell.Result)); ok {
+			matched++
+		} else {
+			differ = append(differ, fmt.Sprintf("cell %d (recorded as cell %d) differs: %s", cell.Index, it.Index, diff))
+			con.Observe(team.Notice{Text: differ[len(differ)-1], Warning: true})
+		}
+	}
+	if se, ok := interruptedBy(ctx); ok {
+		return &exitError{code: se.code(), err: errors.New("interrupted; the kernel was deleted")}
+	}
+	fmt.Fprintf(io.Out, "\nreplayed %d cells in %s: %d matched, %d differ\n", ran, time.Since(began).Round(time.Millisecond), matched, len(differ))
+	fmt.Fprintf(io.Err, "figures: %s\n", out)
+	if len(differ) > 0 {
+		return &exitError{code: exitFailed, err: errors.New(strings.Join(differ, "; "))}
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+// Package replay re-runs a recorded analysis: it reads a run's events.jsonl,
+// finds its data files, and compares what each recorded cell prints now with
+// what it printed then. It is how an analysis is checked in CI without LLM
+// cost, and how a recorded session is shown to a newcomer.
+package replay
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/analyst-dev/analyst/internal/record"
+	"github.com/analyst-dev/analyst/jupyter"
+)
+
+// Session is a recorded run.
+type Session struct {
+	// Dir is the directory that holds the records.
+	Dir string
+	// Meta is the run's recorded configuration.
+	Meta record.Meta
+	// Items are the messages and cells in the order they happened.
+	Items []record.Event
+}
+
+// Load reads a session from a run directory or its events.jsonl.
+func Load(path string) (*Session, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("replay %s: %w", path, pathErr(err))
+	}
+	file := path
+	if fi.IsDir() {
+		file = filepath.Join(path, record.EventsFile)
+	}
+	events, err := record.ReadEvents(file)
+	if err != nil {
+		return nil, fmt.Errorf("replay %s: %w", path, err)
+	}
+	s := &Session{Dir: filepath.Dir(file)}
+	started := false
+	for _, e := range events {
+		switch e.Type {
+		case record.TypeRunStarted:
+			if !started {
+				s.Meta, started = e.Meta, true
+			}
+		case record.TypeMessage, record.TypeCellFinished:
+			s.Items = append(s.Items, e)
+		}
+	}
+	if !started {
+		return nil, fmt.Errorf("replay %s: no run_started event: is this an analyst events.jsonl?", file)
+	}
+	return s, nil
+}
+
+func pathErr(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return errors.New("no such file or directory")
+	}
+	return err
+}
+
+// DataFiles finds the recorded data files on this machine: first among
+// overrides (matched by base name), then beside the records, then at the
+// recorded path, as given or relative to the records. A file found with other
+// content than was recorded is returned with a warning.
+func (s *Session) DataFiles(overrides []string) (paths []string, warnings []string, err error) {
+	byName := map[string]string{}
+	for _, o := range overrides {
+		byName[filepath.Base(o)] = o
+	}
+	for _, df := range s.Meta.Data {
+		var candidates []string
+		if o, ok := byName[df.Name]; ok {
+			candidates = append(candidates, o)
+		}
+		candidates = append(candidates, filepath.Join(s.Dir, df.Name), df.Path)
+		if !filepath.IsAbs(df.Path) {
+			candidates = append(candidates, filepath.Join(s.Dir, df.Path))
+		}
+		found := ""
+		for _, c := range candidates {
+			if fi, err := os.Stat(c); err == nil && fi.Mode().IsRegular() {
+				found = c
+				break
+			}
+		}
+		if found == "" {
+			return nil, nil, fmt.Errorf("data file %s not found (recorded as %s): pass it with --data", df.Name, df.Path)
+		}
+		if df.SHA256 != "" {
+			sum, err := fileSHA256(found)
+			if err != nil {
+				return nil, nil, err
+			}
+			if sum != df.SHA256 {
+				warnings = append(warnings, fmt.Sprintf("%s differs from the recorded file (sha256 %s…, recorded %s…): outputs may differ", found, sum[:12], df.SHA256[:min(12, len(df.SHA256))]))
+			}
+		}
+		paths = append(paths, found)
+	}
+	return paths, warnings, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Ran reports whether the recorded cell was run (not skipped).
+func Ran(cell record.Event) bool {
+	return cell.Skipped == "" && cell.Status != "skipped"
+}
+
+// Compare tells whether a cell's outputs now match the recorded ones, by
+// what a reader sees: stream text, the text of rich outputs, which images
+// there are (not their bytes, which differ between library versions), and the
+// error's name and value. When they differ, diff names the first differing
+// line.
+func Compare(recorded, now []record.Output) (match bool, diff string) {
+	a, b := Fingerprint(recorded), Fingerprint(now)
+	if a == b {
+		return true, ""
+	}
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range max(len(al), len(bl)) {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return false, fmt.Sprintf("line %d: recorded %q, now %q", i+1, x, y)
+		}
+	}
+	return false, "outputs differ"
+}
+
+// Fingerprint renders outputs as the text Compare compares.
+func Fingerprint(outs []record.Output) string {
+	var b strings.Builder
+	for _, o := range outs {
+		switch o.OutputType {
+		case "stream":
+			b.WriteString(o.Text)
+		case "error":
+			fmt.Fprintf(&b, "\n%s: %s\n", o.Ename, jupyter.StripANSI(o.Evalue))
+		default:
+			out := jupyter.Output{Type: o.OutputType, Data: o.Data}
+			if mime, _, ok := out.Image(); ok {
+				fmt.Fprintf(&b, "\n[%s]\n", mime)
+				continue
+			}
+			if s, ok := o.Data["text/plain"].(string); ok {
+				b.WriteString("\n" + s + "\n")
+			}
+		}
+	}
+	var lines []string
+	for _, l := range strings.Split(jupyter.StripANSI(b.String()), "\n") {
+		if l = strings.TrimRight(l, " \t\r"); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
