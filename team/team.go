@@ -258,9 +258,15 @@ func stopCause(parent, run context.Context) error {
 	return nil
 }
 
+// reasonFor names why the run's context ended: its time limit, a
+// cancellation (the user's Ctrl-C, whose cause is or wraps
+// context.Canceled), or a failure the caller cancelled it with.
 func reasonFor(err error) StopReason {
-	if errors.Is(err, errRunTimeout) {
+	switch {
+	case errors.Is(err, errRunTimeout):
 		return StopTimeout
+	case errors.Is(err, context.Canceled):
+		return StopCanceled
 	}
-	return StopCanceled
+	return StopError
 }

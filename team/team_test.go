@@ -159,7 +159,7 @@ func TestRunTimeout(t *testing.T) {
 
 func TestRunCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	stop := errors.New("Ctrl-C")
+	stop := fmt.Errorf("Ctrl-C: %w", context.Canceled)
 	b := blocker{started: make(chan struct{})}
 	go func() {
 		<-b.started
@@ -184,5 +184,19 @@ func TestCellStatus(t *testing.T) {
 		if got := tt.c.Status(); got != tt.want {
 			t.Errorf("%+v.Status() = %q, want %q", tt.c, got, tt.want)
 		}
+	}
+}
+
+func TestRunStoppedByFailure(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	boom := errors.New("the kernel could not start")
+	b := blocker{started: make(chan struct{})}
+	go func() {
+		<-b.started
+		cancel(boom)
+	}()
+	out := Run(ctx, "t", []Agent{b}, nil, Options{})
+	if out.Reason != StopError || !errors.Is(out.Err, boom) {
+		t.Fatalf("got %v, %v; want error %v", out.Reason, out.Err, boom)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	neturl "net/url"
 	"os"
 	"os/user"
 	"strings"
@@ -70,6 +72,9 @@ func (g *gatewayFlags) connect(ctx context.Context, w io.Writer) (c *jupyter.Cli
 		stop()
 		return nil, func() {}, err
 	}
+	if warning := plainTokenWarning(firstNonEmpty(g.url, os.Getenv(envGatewayURL)), firstNonEmpty(g.token, os.Getenv(envGatewayToken))); warning != "" {
+		fmt.Fprintln(w, warning)
+	}
 	return c, stop, nil
 }
 
@@ -114,6 +119,23 @@ func (g *gatewayFlags) client() (*jupyter.Client, error) {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
 	return c, nil
+}
+
+// plainTokenWarning warns when a token would cross the network unencrypted:
+// plain http to a host that is not this machine.
+func plainTokenWarning(raw, token string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Scheme != "http" || (token == "" && u.Query().Get("token") == "") {
+		return ""
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return ""
+	}
+	return fmt.Sprintf("analyst: warning: the gateway token goes to %s over plain http, readable on the way: use https", host)
 }
 
 // startOptions are the kernel start options for a kernel analyst owns: the

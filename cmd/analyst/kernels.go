@@ -39,7 +39,7 @@ func newKernelsCmd(io *console.IO) *cobra.Command {
 		Short: "Start a kernel and print its id (and nothing else) on stdout",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
+			c, _, err := g.connect(cmd.Context(), io.Err)
 			if err != nil {
 				return err
 			}
@@ -61,7 +61,7 @@ func newKernelsCmd(io *console.IO) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
+			c, _, err := g.connect(cmd.Context(), io.Err)
 			if err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ probe and deletes those that carry it. Busy kernels are never touched.
 With --all, every idle kernel is deleted without asking.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
+			c, _, err := g.connect(cmd.Context(), io.Err)
 			if err != nil {
 				return err
 			}
@@ -100,7 +100,7 @@ With --all, every idle kernel is deleted without asking.`,
 }
 
 func listKernels(ctx context.Context, io *console.IO, g *gatewayFlags) error {
-	c, err := g.client()
+	c, _, err := g.connect(ctx, io.Err)
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,7 @@ type runOptions struct {
 	out          string
 	verbose      bool
 	json         bool
+	llmRetries   int
 	priceIn      float64
 	priceOut     float64
 }
@@ -94,6 +95,7 @@ Exit codes: 0 the planner finished, 1 an error ended the run, 2 usage error,
 	f.StringVar(&opts.promptsDir, "prompts", "", "directory with planner.md / writer.md overriding the built-in prompts")
 	f.StringVar(&opts.out, "out", "", "directory for the run's records: notebook, report, figures, events (default ./runs/<UTC time>-<task>)")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "show each cell's code again when it runs")
+	f.IntVar(&opts.llmRetries, "llm-retries", 5, "retries of a failed LLM request (429, 5xx, dropped streams, timeouts) before the run fails")
 	f.BoolVar(&opts.json, "json", false, "stream the run's events as JSON lines on stdout (the transcript goes to stderr)")
 	f.Float64Var(&opts.priceIn, "price-in", 0, "USD per million prompt tokens, for the cost (default: list prices of well-known models)")
 	f.Float64Var(&opts.priceOut, "price-out", 0, "USD per million completion tokens, for the cost")
@@ -142,6 +144,8 @@ func (o *runOptions) validate() error {
 		return usageErrorf("--temperature must be between 0 and 2, got %g", o.temperature)
 	case o.topP != -1 && (o.topP < 0 || o.topP > 1):
 		return usageErrorf("--top-p must be between 0 and 1, got %g", o.topP)
+	case o.llmRetries < 0:
+		return usageErrorf("--llm-retries must not be negative, got %d", o.llmRetries)
 	case o.priceIn < 0 || o.priceOut < 0:
 		return usageErrorf("--price-in and --price-out must not be negative")
 	}
@@ -168,9 +172,14 @@ func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
 	if err := opts.gateway.check(); err != nil {
 		return err
 	}
+	retries := opts.llmRetries
+	if retries == 0 {
+		retries = -1 // llm.Config: negative means none, zero the default
+	}
 	llmClient, err := llm.New(llm.Config{
-		BaseURL: os.Getenv(envBaseURL),
-		APIKey:  os.Getenv(envAPIKey),
+		BaseURL:    os.Getenv(envBaseURL),
+		APIKey:     os.Getenv(envAPIKey),
+		MaxRetries: retries,
 	})
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}

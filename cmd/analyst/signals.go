@@ -16,6 +16,9 @@ type signalError struct{ sig os.Signal }
 
 func (e signalError) Error() string { return "interrupted by " + signalName(e.sig) }
 
+// Is makes a signal count as a cancellation: errors.Is(err, context.Canceled).
+func (e signalError) Is(target error) bool { return target == context.Canceled }
+
 // code is the shell's exit code for a process ended by the signal.
 func (e signalError) code() int {
 	if s, ok := e.sig.(syscall.Signal); ok {

@@ -89,3 +89,22 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %d %q", code, out)
 	}
 }
+
+func TestPlainTokenWarning(t *testing.T) {
+	for _, tt := range []struct{ url, token, want string }{
+		{"http://gpu-node.example.com:8888", "t0k", "analyst: warning: the gateway token goes to gpu-node.example.com over plain http, readable on the way: use https"},
+		{"http://10.1.2.3:8888/base?token=t0k", "", "analyst: warning: the gateway token goes to 10.1.2.3 over plain http, readable on the way: use https"},
+		{"https://gpu-node.example.com", "t0k", ""},
+		{"http://127.0.0.1:8888", "t0k", ""},
+		{"http://[::1]:8888", "t0k", ""},
+		{"http://localhost:8888", "t0k", ""},
+		{"http://gpu-node.example.com", "", ""},
+	} {
+		if got := plainTokenWarning(tt.url, tt.token); got != tt.want {
+			t.Errorf("plainTokenWarning(%q, %q) = %q, want %q", tt.url, tt.token, got, tt.want)
+		}
+		if strings.Contains(plainTokenWarning(tt.url, tt.token), "t0k") {
+			t.Errorf("the warning shows the token")
+		}
+	}
+}
