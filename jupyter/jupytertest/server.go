@@ -73,6 +73,11 @@ func Start(tb testing.TB) *Server {
 	return s
 }
 
+// Launch starts a server whose files live under dir, for programs that are
+// not tests (benchmarks). The caller must Stop it. The error says which
+// Debian packages to install when Jupyter is missing.
+func Launch(dir string) (*Server, error) { return start(dir) }
+
 // fail skips on a missing Jupyter (outside CI) and fails otherwise.
 func fail(tb testing.TB, err error) {
 	tb.Helper()
@@ -145,6 +150,7 @@ func launch(dir string, attempt int) (*Server, error) {
 		"IPYTHONDIR="+filepath.Join(base, "ipython"),
 		"JUPYTER_PLATFORM_DIRS=1",
 		"PYTHONUNBUFFERED=1",
+		"PYDEVD_DISABLE_FILE_VALIDATION=1",
 	)
 	s.cmd.SysProcAttr = procAttr()
 	if err := s.cmd.Start(); err != nil {
