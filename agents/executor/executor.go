@@ -35,6 +35,9 @@ type Options struct {
 	Figures FigureStore
 	// Writer is the agent that gets the turn when a message holds no code.
 	Writer string
+	// RebuildState re-runs the cells that succeeded so far after the kernel
+	// had to be restarted or replaced, so that its variables come back.
+	RebuildState bool
 }
 
 // Executor runs the code blocks of the latest message in a kernel and replies
@@ -43,6 +46,7 @@ type Executor struct {
 	kernel Kernel
 	opts   Options
 	cells  int
+	good   []string // the code of the cells that succeeded, for RebuildState
 }
 
 // New returns an executor running code in k.
@@ -151,6 +155,9 @@ func (e *Executor) run(ctx context.Context, c *team.Cell, emit func(team.Event))
 		return fmt.Errorf("run cell %d: %w", c.Index, err)
 	}
 	c.Result, c.Err = res, err
+	if err == nil && res != nil && res.Error == nil && !res.TimedOut && !res.Canceled {
+		e.good = append(e.good, c.Code)
+	}
 	if res != nil {
 		for _, o := range res.Outputs {
 			im, ok := ImageOf(o)
@@ -180,10 +187,41 @@ func (e *Executor) run(ctx context.Context, c *team.Cell, emit func(team.Event))
 		return fmt.Errorf("run cell %d: %w; restart failed: %w", c.Index, err, rerr)
 	}
 	c.Err = errKernelRestarted
+	if e.opts.RebuildState && len(e.good) > 0 {
+		c.Err = e.rebuild(ctx, emit)
+	}
 	return nil
 }
 
 var errKernelRestarted = errors.New("kernel died; restarted; variables lost")
+
+// rebuiltError says the kernel was restarted and its state rebuilt by
+// re-running the cells that had succeeded.
+type rebuiltError struct{ ran, failed int }
+
+func (e *rebuiltError) Error() string {
+	return fmt.Sprintf("kernel died; restarted; state rebuilt by re-running %d earlier cells (%d failed)", e.ran, e.failed)
+}
+
+func (e *rebuiltError) Unwrap() error { return errKernelRestarted }
+
+// rebuild re-runs the cells that succeeded so far, in order, in the new
+// kernel.
+func (e *Executor) rebuild(ctx context.Context, emit func(team.Event)) error {
+	emit(team.Notice{Text: fmt.Sprintf("rebuilding the kernel's state: re-running %d earlier cells", len(e.good))})
+	r := &rebuiltError{}
+	for _, code := range e.good {
+		res, err := e.kernel.Execute(ctx, code)
+		r.ran++
+		if err != nil || res.Error != nil || res.TimedOut {
+			r.failed++
+		}
+		if err != nil {
+			break
+		}
+	}
+	return r
+}
 
 // Format renders a cell for the LLM: a status line, then its output capped to
 // the executor's budget.
@@ -197,6 +235,8 @@ func (e *Executor) Format(c team.Cell) string {
 			b.WriteString(" Use Python (the subprocess module) for anything a shell would do.")
 		}
 		return b.String()
+	case errors.As(c.Err, new(*rebuiltError)):
+		b.WriteString(c.Err.Error() + ". The variables of those cells are back; this cell's own work is lost: run it again.")
 	case errors.Is(c.Err, errKernelRestarted):
 		b.WriteString("kernel died; restarted; variables lost. Every variable, import and loaded file of earlier cells is gone: load and recompute what the next steps need.")
 	case c.Err != nil:

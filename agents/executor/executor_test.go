@@ -158,3 +158,27 @@ func TestInputHint(t *testing.T) {
 		t.Errorf("Text = %q", got)
 	}
 }
+
+func TestRebuildStateAfterRestart(t *testing.T) {
+	ok := &jupyter.Result{Status: "ok"}
+	k := &kernel{
+		results: []*jupyter.Result{ok, {Status: "error", Error: &jupyter.ExecError{Name: "NameError"}}, ok, {Status: "error"}, ok, ok},
+		errs:    []error{nil, nil, nil, jupyter.ErrKernelDied},
+	}
+	e := New(k, Options{RebuildState: true})
+	act(t, e, history("```python\na = 1\n```"))
+	act(t, e, history("```python\nb = nope\n```"))
+	act(t, e, history("```python\nc = a + 1\n```"))
+	msg, _ := act(t, e, history("```python\nimport os; os._exit(1)\n```"))
+	if k.restarts != 1 {
+		t.Fatalf("restarts = %d", k.restarts)
+	}
+	// After the restart only the cells that had succeeded ran again, in order.
+	if got := strings.Join(k.ran[4:], "|"); got != "a = 1|c = a + 1" {
+		t.Errorf("re-ran %q", got)
+	}
+	want := "[cell 4] kernel died; restarted; state rebuilt by re-running 2 earlier cells (0 failed). The variables of those cells are back; this cell's own work is lost: run it again."
+	if !strings.HasPrefix(msg.Content, want) {
+		t.Errorf("content:\n%s\nwant prefix:\n%s", msg.Content, want)
+	}
+}

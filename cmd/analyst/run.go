@@ -52,6 +52,7 @@ type runOptions struct {
 	out          string
 	verbose      bool
 	json         bool
+	rebuildState bool
 	llmRetries   int
 	priceIn      float64
 	priceOut     float64
@@ -95,6 +96,7 @@ Exit codes: 0 the planner finished, 1 an error ended the run, 2 usage error,
 	f.StringVar(&opts.promptsDir, "prompts", "", "directory with planner.md / writer.md overriding the built-in prompts")
 	f.StringVar(&opts.out, "out", "", "directory for the run's records: notebook, report, figures, events (default ./runs/<UTC time>-<task>)")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "show each cell's code again when it runs")
+	f.BoolVar(&opts.rebuildState, "rebuild-state", false, "after the kernel died or was lost, re-run the cells that had succeeded to bring its variables back")
 	f.IntVar(&opts.llmRetries, "llm-retries", 5, "retries of a failed LLM request (429, 5xx, dropped streams, timeouts) before the run fails")
 	f.BoolVar(&opts.json, "json", false, "stream the run's events as JSON lines on stdout (the transcript goes to stderr)")
 	f.Float64Var(&opts.priceIn, "price-in", 0, "USD per million prompt tokens, for the cost (default: list prices of well-known models)")
@@ -257,7 +259,7 @@ func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
 	agents := []team.Agent{
 		planner.New(llmClient, opts.sampling(opts.plannerModel), agentPrompts[prompts.Planner]),
 		writer.New(llmClient, opts.sampling(opts.writerModel), agentPrompts[prompts.Writer]),
-		executor.New(k, executor.Options{Cap: opts.outputCap, Figures: &executor.FigureDir{Dir: out}, Writer: writer.Name}),
+		executor.New(k, executor.Options{Cap: opts.outputCap, Figures: &executor.FigureDir{Dir: out}, Writer: writer.Name, RebuildState: opts.rebuildState}),
 	}
 	outcome := team.Run(runCtx, opts.task, agents, obs, team.Options{
 		MaxTurns:  opts.maxTurns,

@@ -121,6 +121,8 @@ func (h *Handle) Wait(ctx context.Context) (*jupyter.Session, error) {
 	if h.err != nil {
 		return nil, h.err
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	return h.session, nil
 }
 
@@ -147,8 +149,48 @@ func (h *Handle) Restart(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Restart(ctx); err != nil {
-		return fmt.Errorf("restart kernel: %w", err)
+	h.mu.Lock()
+	c, id := h.client, h.id
+	h.mu.Unlock()
+	_, gerr := c.GetKernel(ctx, id)
+	if gerr == nil {
+		if err := s.Restart(ctx); err == nil {
+			return h.prepare(ctx, s)
+		}
+	} else if !errors.Is(gerr, jupyter.ErrKernelNotFound) {
+		return fmt.Errorf("restart kernel: %w", gerr)
+	}
+	// The kernel is gone (the server restarted, or culled or deleted it) or
+	// would not restart: a new one takes its place.
+	return h.replace(ctx)
+}
+
+// replace starts a new kernel in place of the current one, which is deleted
+// if it still exists.
+func (h *Handle) replace(ctx context.Context) error {
+	h.mu.Lock()
+	c, old, oldID := h.client, h.session, h.id
+	h.mu.Unlock()
+	old.Close()
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
+	c.DeleteKernel(dctx, oldID)
+	cancel()
+	k, err := c.StartKernel(context.WithoutCancel(ctx), h.opts.Start)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.id = k.ID
+	h.mu.Unlock()
+	s, err := c.Connect(ctx, k.ID, h.opts.Session)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.session = s
+	h.mu.Unlock()
+	if h.opts.OnReady != nil {
+		h.opts.OnReady(fmt.Sprintf("kernel %s was gone; new kernel %s started in its place", short(oldID), short(k.ID)))
 	}
 	return h.prepare(ctx, s)
 }

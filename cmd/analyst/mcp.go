@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/spf13/cobra"
+
+	"github.com/analyst-dev/analyst/agents/executor"
+	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/mcpserver"
+	"github.com/analyst-dev/analyst/jupyter"
+)
+
+type mcpOptions struct {
+	gateway     gatewayFlags
+	cellTimeout time.Duration
+	outputCap   int
+	maxOutput   int
+}
+
+func newMCPCmd(io *console.IO) *cobra.Command {
+	opts := &mcpOptions{}
+	cmd := &cobra.Command{
+		Use:   "mcp [flags]",
+		Short: "Serve a Jupyter kernel to MCP hosts (Claude Desktop, IDEs) over stdio",
+		Long: `Serve a stateful Jupyter kernel to a Model Context Protocol host over standard
+input and output, as the tools execute_code, upload_file and restart_kernel.
+
+The host starts analyst mcp itself (see docs/mcp.md for the configuration).
+Each session gets a kernel of its own, started on the first tool call and
+deleted when the session ends. Without --gateway-url or JUPYTER_GATEWAY_URL a
+local gateway is started in --workdir. Standard output carries the protocol;
+messages for people go to standard error.`,
+		Example: `  analyst mcp
+  JUPYTER_GATEWAY_URL=http://gpu-box:8888 analyst mcp --cell-timeout 10m`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runMCP(cmd.Context(), io, opts)
+		},
+	}
+	f := cmd.Flags()
+	opts.gateway.register(f, true)
+	f.DurationVar(&opts.cellTimeout, "cell-timeout", 120*time.Second, "interrupt a cell after this long; the kernel keeps its state")
+	f.IntVar(&opts.outputCap, "output-cap", executor.DefaultCap, "characters of each cell's output returned to the host")
+	f.IntVar(&opts.maxOutput, "max-output", 4<<20, "bytes of output kept per cell; the rest is counted and dropped")
+	return cmd
+}
+
+func runMCP(ctx context.Context, io *console.IO, opts *mcpOptions) error {
+	switch {
+	case opts.cellTimeout <= 0:
+		return usageErrorf("--cell-timeout must be positive, got %s", opts.cellTimeout)
+	case opts.outputCap <= 0:
+		return usageErrorf("--output-cap must be positive, got %d", opts.outputCap)
+	case opts.maxOutput <= 0:
+		return usageErrorf("--max-output must be positive, got %d", opts.maxOutput)
+	}
+	if err := opts.gateway.check(); err != nil {
+		return err
+	}
+	// The gateway (a local one, when none is configured) is reached only
+	// when a session starts its kernel, and stopped after the kernel is
+	// deleted.
+	var mu sync.Mutex
+	var stops []func()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	gateway := func(ctx context.Context) (*jupyter.Client, error) {
+		c, stop, err := opts.gateway.connect(ctx, io.Err)
+		mu.Lock()
+		stops = append(stops, stop)
+		mu.Unlock()
+		return c, err
+	}
+	return mcpserver.Serve(ctx, stdioTransport(io.In, io.Out), mcpserver.Options{
+		Gateway: gateway,
+		Start:   opts.gateway.startOptions("mcp-" + time.Now().UTC().Format("20060102T150405Z")),
+		Session: jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput},
+		Cap:     opts.outputCap,
+		Version: buildVersion(),
+		Log:     func(line string) { fmt.Fprintf(io.Err, "analyst mcp: %s\n", oneLine(line)) },
+	})
+}
+
+// stdioTransport speaks the protocol over the command's streams as
+// newline-delimited JSON; ending the session does not close them.
+func stdioTransport(in io.Reader, out io.Writer) mcp.Transport {
+	return &mcp.IOTransport{Reader: io.NopCloser(in), Writer: nopWriteCloser{out}}
+}
+
+// nopWriteCloser is a Writer whose Close does nothing.
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
