@@ -1,0 +1,63 @@
+package jupytertest_test
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/analyst-dev/analyst/jupyter/jupytertest"
+)
+
+func TestStartStop(t *testing.T) {
+	s := jupytertest.Start(t)
+	if s.URL == "" || s.Token == "" || s.Dir == "" {
+		t.Fatalf("server = %+v", s)
+	}
+	if n := s.KernelCount(t); n != 0 {
+		t.Fatalf("%d kernels on a new server", n)
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/kernels", strings.NewReader(`{"name": "python3"}`))
+	req.Header.Set("Authorization", "token "+s.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("start kernel: %s %s", resp.Status, body)
+	}
+	if n := s.KernelCount(t); n != 1 {
+		t.Errorf("%d kernels, want 1", n)
+	}
+
+	s.Stop() // also run by Cleanup; must be idempotent
+	if _, err := http.Get(s.URL + "/api"); err == nil {
+		t.Error("server still answers after Stop")
+	}
+	if strays := kernelsUnder(t, s.Dir); len(strays) > 0 {
+		t.Errorf("kernel processes left behind: %v", strays)
+	}
+}
+
+// kernelsUnder lists processes whose command line names a connection file
+// of the server whose root is dir (Linux only).
+func kernelsUnder(t *testing.T, dir string) []string {
+	runtime := filepath.Join(filepath.Dir(dir), "runtime")
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Log("no /proc: not checking for stray kernels")
+		return nil
+	}
+	var found []string
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), runtime) && strings.Contains(string(b), "ipykernel") {
+			found = append(found, e.Name())
+		}
+	}
+	return found
+}
