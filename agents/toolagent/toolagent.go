@@ -71,8 +71,10 @@ func (a *Agent) Transcript() []llm.Message {
 // Act takes one turn: it asks the model for its next answer with the
 // execute_code tool on offer, then runs the answer's tool calls in order. An
 // answer without tool calls is final: its content is the run's summary.
-// Otherwise the message holds the cells that ran and hands the next turn back
-// to the agent.
+// Otherwise the message holds the model's text and the cells that ran, and
+// hands the next turn back to the agent; the tool results the model sees
+// next turn are in the agent's transcript. The usage is that of the one LLM
+// answer.
 func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.Event)) (team.Message, error) {
 	if len(a.msgs) == 0 {
 		a.msgs = []llm.Message{{Role: "system", Content: a.system}, {Role: "user", Content: task(history)}}
@@ -99,23 +101,18 @@ func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.
 		return team.Message{}, err
 	}
 	msg := team.Message{
-		Agent: Name,
+		Agent:   Name,
+		Content: strings.TrimSpace(resp.Content),
 		Usage: team.Usage{
 			PromptTokens:     resp.Usage.PromptTokens,
 			CompletionTokens: resp.Usage.CompletionTokens,
 			Estimated:        resp.Usage.Estimated,
 		},
 	}
-	content := strings.TrimSpace(resp.Content)
 	a.msgs = append(a.msgs, llm.Message{Role: "assistant", Content: resp.Content, ToolCalls: resp.ToolCalls})
 	if len(resp.ToolCalls) == 0 {
-		msg.Content, msg.Final = content, true
+		msg.Final = true
 		return msg, nil
-	}
-
-	parts := []string{}
-	if content != "" {
-		parts = append(parts, content)
 	}
 	for _, call := range resp.ToolCalls {
 		reply, cell, err := a.call(ctx, call, emit)
@@ -123,26 +120,29 @@ func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.
 			msg.Cells = append(msg.Cells, *cell)
 		}
 		if err != nil {
-			msg.Content = strings.Join(parts, "\n\n")
 			return msg, err
 		}
 		a.msgs = append(a.msgs, llm.Message{Role: "tool", ToolCallID: call.ID, Content: reply})
-		parts = append(parts, reply)
+		if err := ctx.Err(); err != nil {
+			return msg, err
+		}
 	}
-	msg.Content = strings.Join(parts, "\n\n")
 	msg.Next = Name
 	return msg, nil
 }
 
 // call answers one tool call: it runs the code of a well-formed execute_code
 // call and returns the text for the tool message, and the cell if one ran.
-// A malformed call is answered with an explanation, for the model to fix.
+// A malformed call is answered with an explanation, for the model to fix,
+// and reported to the user as a warning.
 func (a *Agent) call(ctx context.Context, call llm.ToolCall, emit func(team.Event)) (string, *team.Cell, error) {
 	if call.Name != ToolName {
+		emit(team.Notice{Text: fmt.Sprintf("the model called an unknown tool %q; it was told to use %s", call.Name, ToolName), Warning: true})
 		return fmt.Sprintf("Error: there is no tool named %q. The only tool is %s, called with {\"code\": \"...\"}.", call.Name, ToolName), nil, nil
 	}
 	code, problem := parseArguments(call.Arguments)
 	if problem != "" {
+		emit(team.Notice{Text: fmt.Sprintf("the model's %s call was malformed (%s); it was asked to call again", ToolName, problem), Warning: true})
 		return fmt.Sprintf("Error: %s; nothing was run. Call %s with a JSON object holding the Python code as a string, such as {\"code\": \"print(df.head())\"}.", problem, ToolName), nil, nil
 	}
 	cell, text, err := a.runner.RunCode(ctx, Name, code, emit)

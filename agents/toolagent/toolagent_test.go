@@ -190,8 +190,17 @@ func TestRunSuperstoreRegionTotals(t *testing.T) {
 	if len(msgs) != 3 || len(msgs[0].Cells) != 2 || msgs[0].Next != Name || len(msgs[1].Cells) != 0 || !msgs[2].Final {
 		t.Errorf("messages: %+v", msgs)
 	}
-	if !strings.HasPrefix(msgs[0].Content, "I'll load the data") {
-		t.Errorf("first message = %q, want the model's text first", msgs[0].Content)
+	if want := "I'll load the data, then total the sales by region."; msgs[0].Content != want {
+		t.Errorf("first message = %q, want the model's text %q", msgs[0].Content, want)
+	}
+	var warnings []string
+	for _, ev := range evs {
+		if n, ok := ev.(team.Notice); ok && n.Warning {
+			warnings = append(warnings, n.Text)
+		}
+	}
+	if len(warnings) != 2 || !strings.Contains(warnings[0], "not a JSON object") || !strings.Contains(warnings[1], `no "code" field`) {
+		t.Errorf("warnings = %q, want one per malformed call", warnings)
 	}
 }
 
