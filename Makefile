@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/analyst
 TASK    ?= Read superstore.csv and find the total sales for each region, then plot them as a bar chart.
 
-.PHONY: all build setup demo test test-short bench lint fmt clean
+.PHONY: all build setup demo test test-short bench faults lint fmt clean
 
 all: build
 
@@ -24,6 +24,10 @@ test: setup
 
 test-short:
 	$(GO) test -short ./...
+
+# faults runs the fault-injection matrix (issue 6) and prints it as a table.
+faults: setup
+	$(GO) test -count=1 -run TestFaultMatrix ./cmd/analyst/ -fault-table -v | sed -n '/^#  *FAULT/,/passed, /p'
 
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./jupyter/

@@ -348,16 +348,22 @@ func slug(task string) string {
 	return strings.TrimRight(b.String(), "-")
 }
 
-// serialObserver passes events on one at a time: the kernel's ready notice
-// comes from another goroutine than the team's events.
+// serialObserver passes events on one at a time, and none after the run
+// finished: the kernel's ready notice comes from another goroutine than the
+// team's events, and may come late.
 type serialObserver struct {
-	mu sync.Mutex
-	o  team.Observer
+	mu       sync.Mutex
+	o        team.Observer
+	finished bool
 }
 
 func (s *serialObserver) Observe(e team.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.finished {
+		return
+	}
+	_, s.finished = e.(team.RunFinished)
 	s.o.Observe(e)
 }
 
