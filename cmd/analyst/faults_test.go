@@ -468,7 +468,9 @@ func TestFaultMatrix(t *testing.T) {
 	t.Run("13-max-turns", func(t *testing.T) {
 		row := &faultRow{n: 13, fault: "the writer never writes code; the planner never says TERMINATION", expected: "--max-turns stops it, exit 3, records kept"}
 		llm := llmtest.NewServer(t)
-		llm.Respond(func(r llmtest.Request) llmtest.Reply { return llmtest.Reply{Content: "Let me think about it some more."} })
+		llm.Respond(func(r llmtest.Request) llmtest.Reply {
+			return llmtest.Reply{Content: "Let me think about it some more."}
+		})
 		m.run(t, row, llm, "--task", "never ends", "--max-turns", "6")
 		row.observed = fmt.Sprintf("exit %d; %s", row.exitCode, firstLineWith(row.stdout, "finished:"))
 		m.check(t, row, is(row.exitCode == 3, "exit 3"), is(strings.Contains(row.stdout, "max-turns after 6 turns"), "the stop reason is shown"),
