@@ -14,6 +14,7 @@ import (
 	"github.com/analyst-dev/analyst/agents/chat"
 	"github.com/analyst-dev/analyst/agents/executor"
 	"github.com/analyst-dev/analyst/agents/planner"
+	"github.com/analyst-dev/analyst/agents/toolagent"
 	"github.com/analyst-dev/analyst/agents/writer"
 	"github.com/analyst-dev/analyst/internal/console"
 	"github.com/analyst-dev/analyst/internal/kernel"
@@ -32,6 +33,12 @@ const (
 )
 
 const defaultModel = "gpt-4o-mini"
+
+// The architectures of a run.
+const (
+	modeTeam = "team" // planner, writer and executor in turn
+	modeTool = "tool" // one agent with an execute_code tool
+)
 
 type runOptions struct {
 	gateway      gatewayFlags
@@ -52,6 +59,7 @@ type runOptions struct {
 	out          string
 	verbose      bool
 	json         bool
+	mode         string
 	rebuildState bool
 	llmRetries   int
 	priceIn      float64
@@ -93,9 +101,10 @@ Exit codes: 0 the planner finished, 1 an error ended the run, 2 usage error,
 	f.DurationVar(&opts.cellTimeout, "cell-timeout", 120*time.Second, "interrupt a cell after this long; the kernel keeps its state")
 	f.IntVar(&opts.outputCap, "output-cap", executor.DefaultCap, "characters of each cell's output the LLM sees")
 	f.IntVar(&opts.maxOutput, "max-output", 4<<20, "bytes of output kept per cell; the rest is counted and dropped")
-	f.StringVar(&opts.promptsDir, "prompts", "", "directory with planner.md / writer.md overriding the built-in prompts")
+	f.StringVar(&opts.promptsDir, "prompts", "", "directory with planner.md / writer.md / tool.md overriding the built-in prompts")
 	f.StringVar(&opts.out, "out", "", "directory for the run's records: notebook, report, figures, events (default ./runs/<UTC time>-<task>)")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "show each cell's code again when it runs")
+	f.StringVar(&opts.mode, "mode", modeTeam, "team: planner, writer and executor take turns; tool: one agent calls an execute_code tool")
 	f.BoolVar(&opts.rebuildState, "rebuild-state", false, "after the kernel died or was lost, re-run the cells that had succeeded to bring its variables back")
 	f.IntVar(&opts.llmRetries, "llm-retries", 5, "retries of a failed LLM request (429, 5xx, dropped streams, timeouts) before the run fails")
 	f.BoolVar(&opts.json, "json", false, "stream the run's events as JSON lines on stdout (the transcript goes to stderr)")
@@ -146,6 +155,8 @@ func (o *runOptions) validate() error {
 		return usageErrorf("--temperature must be between 0 and 2, got %g", o.temperature)
 	case o.topP != -1 && (o.topP < 0 || o.topP > 1):
 		return usageErrorf("--top-p must be between 0 and 1, got %g", o.topP)
+	case o.mode != modeTeam && o.mode != modeTool:
+		return usageErrorf("--mode must be %s or %s, got %q", modeTeam, modeTool, o.mode)
 	case o.llmRetries < 0:
 		return usageErrorf("--llm-retries must not be negative, got %d", o.llmRetries)
 	case o.priceIn < 0 || o.priceOut < 0:
@@ -256,10 +267,14 @@ func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
 		}
 	}()
 
+	exec := executor.New(k, executor.Options{Cap: opts.outputCap, Figures: &executor.FigureDir{Dir: out}, Writer: writer.Name, RebuildState: opts.rebuildState})
 	agents := []team.Agent{
 		planner.New(llmClient, opts.sampling(opts.plannerModel), agentPrompts[prompts.Planner]),
 		writer.New(llmClient, opts.sampling(opts.writerModel), agentPrompts[prompts.Writer]),
-		executor.New(k, executor.Options{Cap: opts.outputCap, Figures: &executor.FigureDir{Dir: out}, Writer: writer.Name, RebuildState: opts.rebuildState}),
+		exec,
+	}
+	if opts.mode == modeTool {
+		agents = []team.Agent{toolagent.New(llmClient, opts.sampling(""), agentPrompts[prompts.Tool], exec)}
 	}
 	outcome := team.Run(runCtx, opts.task, agents, obs, team.Options{
 		MaxTurns:  opts.maxTurns,
@@ -286,7 +301,7 @@ func (o *runOptions) prompts() (map[string]string, error) {
 	}
 	pd := prompts.Data{Stop: planner.StopWord, Files: files}
 	out := map[string]string{}
-	for _, name := range []string{prompts.Planner, prompts.Writer} {
+	for _, name := range []string{prompts.Planner, prompts.Writer, prompts.Tool} {
 		text, err := set.Render(name, pd)
 		if err != nil {
 			return nil, err
@@ -301,6 +316,7 @@ func (o *runOptions) meta(started time.Time) record.Meta {
 	m := record.Meta{
 		Task:    o.task,
 		Models:  map[string]string{planner.Name: o.sampling(o.plannerModel).Name, writer.Name: o.sampling(o.writerModel).Name},
+		Mode:    o.mode,
 		Gateway: firstNonEmpty(o.gateway.url, os.Getenv(envGatewayURL), "local"),
 		Kernel:  o.gateway.kernel,
 		Version: buildVersion(),
@@ -314,6 +330,10 @@ func (o *runOptions) meta(started time.Time) record.Meta {
 		},
 		PriceIn:  o.priceIn,
 		PriceOut: o.priceOut,
+	}
+	if o.mode == modeTool {
+		m.Models = map[string]string{toolagent.Name: o.sampling("").Name}
+		m.StepAgent = toolagent.Name
 	}
 	for _, d := range o.data {
 		if df, err := record.NewDataFile(filepath.Base(d), d); err == nil {

@@ -120,17 +120,19 @@ type header struct {
 
 type runStartedJSON struct {
 	header
-	Task     string            `json:"task"`
-	Agents   []string          `json:"agents,omitempty"`
-	Data     []DataFile        `json:"data,omitempty"`
-	Models   map[string]string `json:"models,omitempty"`
-	Gateway  string            `json:"gateway,omitempty"`
-	Kernel   string            `json:"kernel,omitempty"`
-	Version  string            `json:"version,omitempty"`
-	Started  *time.Time        `json:"started,omitempty"`
-	Limits   map[string]string `json:"limits,omitempty"`
-	PriceIn  float64           `json:"price_in,omitempty"`
-	PriceOut float64           `json:"price_out,omitempty"`
+	Task      string            `json:"task"`
+	Agents    []string          `json:"agents,omitempty"`
+	Data      []DataFile        `json:"data,omitempty"`
+	Models    map[string]string `json:"models,omitempty"`
+	Gateway   string            `json:"gateway,omitempty"`
+	Kernel    string            `json:"kernel,omitempty"`
+	Version   string            `json:"version,omitempty"`
+	Started   *time.Time        `json:"started,omitempty"`
+	Limits    map[string]string `json:"limits,omitempty"`
+	Mode      string            `json:"mode,omitempty"`
+	StepAgent string            `json:"step_agent,omitempty"`
+	PriceIn   float64           `json:"price_in,omitempty"`
+	PriceOut  float64           `json:"price_out,omitempty"`
 }
 
 type turnStartedJSON struct {
@@ -392,6 +394,8 @@ type eventJSON struct {
 	Version        string            `json:"version"`
 	Started        time.Time         `json:"started"`
 	Limits         map[string]string `json:"limits"`
+	Mode           string            `json:"mode"`
+	StepAgent      string            `json:"step_agent"`
 	PriceIn        float64           `json:"price_in"`
 	PriceOut       float64           `json:"price_out"`
 	Turn           int               `json:"turn"`
@@ -451,6 +455,7 @@ func ParseEvent(line []byte) (Event, error) {
 		e.Meta = Meta{
 			Task: j.Task, Data: j.Data, Models: j.Models, Gateway: j.Gateway, Kernel: j.Kernel,
 			Version: j.Version, Started: j.Started, Limits: j.Limits, PriceIn: j.PriceIn, PriceOut: j.PriceOut,
+			Mode: j.Mode, StepAgent: j.StepAgent,
 		}
 	case TypeMessage:
 		if len(j.Usage) > 0 {

@@ -26,9 +26,6 @@ const (
 	ReportFile   = "report.md"
 )
 
-// plannerName is the agent whose messages are the notebook's steps.
-const plannerName = planner.Name
-
 // Meta is a run's configuration as recorded in run_started. It never holds
 // secrets: there is no field for an API key or a gateway token.
 type Meta struct {
@@ -49,6 +46,11 @@ type Meta struct {
 	Started time.Time `json:"started"`
 	// Limits are the run's limits for display, such as "max-turns": "30".
 	Limits map[string]string `json:"limits,omitempty"`
+	// Mode is the run's architecture: "team" or "tool".
+	Mode string `json:"mode,omitempty"`
+	// StepAgent is the agent whose messages are the notebook's steps and
+	// whose final message is the summary; the planner when empty.
+	StepAgent string `json:"step_agent,omitempty"`
 	// PriceIn and PriceOut are the USD prices per million prompt and
 	// completion tokens; 0 means unknown, and then the prices of the agents'
 	// models are looked up with Price.
@@ -165,7 +167,7 @@ func newRecorder(dir string, meta Meta, now func() time.Time) (*Recorder, error)
 	line, err := marshal(runStartedJSON{
 		header: header{TypeRunStarted, meta.Started}, Task: meta.Task, Data: meta.Data, Models: meta.Models,
 		Gateway: meta.Gateway, Kernel: meta.Kernel, Version: meta.Version, Started: &meta.Started,
-		Limits: meta.Limits, PriceIn: meta.PriceIn, PriceOut: meta.PriceOut,
+		Limits: meta.Limits, Mode: meta.Mode, StepAgent: meta.StepAgent, PriceIn: meta.PriceIn, PriceOut: meta.PriceOut,
 	})
 	if err == nil {
 		r.startLine = line
@@ -225,10 +227,10 @@ func (r *Recorder) observe(e team.Event) error {
 		return errors.Join(r.writeEvent(e), r.writeNotebook())
 	case team.MessageDone:
 		r.usage[e.Message.Agent] = r.usage[e.Message.Agent].Add(e.Message.Usage)
-		if e.Message.Agent != plannerName {
+		if e.Message.Agent != r.stepAgent() {
 			return r.writeEvent(e)
 		}
-		r.plannerMessage(e.Message)
+		r.stepMessage(e.Message)
 		return errors.Join(r.writeEvent(e), r.writeNotebook())
 	case team.RunFinished:
 		r.finished = &e
@@ -446,7 +448,20 @@ func cellNote(c team.Cell) string {
 	return ""
 }
 
-func (r *Recorder) plannerMessage(m team.Message) {
+// stepAgent is the agent whose messages are the steps and whose final
+// message is the summary: Meta.StepAgent, else the planner.
+func (r *Recorder) stepAgent() string {
+	if r.meta.StepAgent != "" {
+		return r.meta.StepAgent
+	}
+	return planner.Name
+}
+
+// stepMessage starts a step with the step agent's message, or ends the
+// analysis with its summary. A message that ran cells itself (the single
+// agent of tool mode) reports them before it arrives: its step is put before
+// them and takes them over.
+func (r *Recorder) stepMessage(m team.Message) {
 	r.endStep()
 	if m.Final {
 		r.final = true
@@ -455,8 +470,46 @@ func (r *Recorder) plannerMessage(m team.Message) {
 		return
 	}
 	n := len(r.steps) + 1
-	r.steps = append(r.steps, &step{title: m.Content, start: r.now()})
-	r.addCell(nbCell{id: "step-" + strconv.Itoa(n), kind: "markdown", source: fmt.Sprintf("## Step %d\n\n%s", n, strings.TrimSpace(m.Content))})
+	title := strings.TrimSpace(m.Content)
+	if title == "" && len(m.Cells) > 0 {
+		title = "Run: " + firstLine(m.Cells[0].Code)
+	}
+	st := &step{title: title, start: r.now()}
+	md := nbCell{id: "step-" + strconv.Itoa(n), kind: "markdown", source: fmt.Sprintf("## Step %d\n\n%s", n, title)}
+	if len(m.Cells) == 0 {
+		r.steps = append(r.steps, st)
+		r.addCell(md)
+		return
+	}
+	st.start = st.start.Add(-m.Duration) // the step began with the agent's turn
+	own := map[int]bool{}
+	for _, c := range m.Cells {
+		own[c.Index] = true
+	}
+	for _, prev := range r.steps {
+		prev.cells = slices.DeleteFunc(prev.cells, func(c stepCell) bool {
+			if own[c.index] {
+				st.cells = append(st.cells, c)
+				return true
+			}
+			return false
+		})
+	}
+	r.steps = append(r.steps, st)
+	at := slices.IndexFunc(r.cells, func(c nbCell) bool { return c.id == cellID(m.Cells[0].Index) })
+	if at < 0 {
+		r.addCell(md)
+		return
+	}
+	r.cells = slices.Insert(r.cells, at, md)
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 // endStep marks the current step as ended now.
