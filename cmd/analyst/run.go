@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,8 +48,8 @@ type runOptions struct {
 	model        string
 	plannerModel string
 	writerModel  string
-	temperature  float32
-	topP         float32
+	temperature  optionalFloat
+	topP         optionalFloat
 	maxTurns     int
 	timeout      time.Duration
 	maxTokens    int
@@ -93,8 +94,8 @@ Exit codes: 0 the planner finished, 1 an error ended the run, 2 usage error,
 	f.StringVarP(&opts.model, "model", "m", "", "LLM model for every agent (env "+envModel+", default "+defaultModel+")")
 	f.StringVar(&opts.plannerModel, "planner-model", "", "model for the planner (default --model)")
 	f.StringVar(&opts.writerModel, "writer-model", "", "model for the writer (default --model)")
-	f.Float32Var(&opts.temperature, "temperature", -1, "sampling temperature, 0-2 (default: the server's)")
-	f.Float32Var(&opts.topP, "top-p", -1, "nucleus sampling, 0-1 (default: the server's)")
+	f.Var(&opts.temperature, "temperature", "sampling temperature, 0-2 (default: the server's)")
+	f.Var(&opts.topP, "top-p", "nucleus sampling, 0-1 (default: the server's)")
 	f.IntVar(&opts.maxTurns, "max-turns", 30, "stop after this many agent turns")
 	f.DurationVar(&opts.timeout, "timeout", 0, "stop the run after this much wall-clock time (0: no limit)")
 	f.IntVar(&opts.maxTokens, "max-tokens", 0, "stop once the LLM has used this many tokens (0: no limit)")
@@ -151,10 +152,10 @@ func (o *runOptions) validate() error {
 		return usageErrorf("--output-cap must be positive, got %d", o.outputCap)
 	case o.maxOutput <= 0:
 		return usageErrorf("--max-output must be positive, got %d", o.maxOutput)
-	case o.temperature != -1 && (o.temperature < 0 || o.temperature > 2):
-		return usageErrorf("--temperature must be between 0 and 2, got %g", o.temperature)
-	case o.topP != -1 && (o.topP < 0 || o.topP > 1):
-		return usageErrorf("--top-p must be between 0 and 1, got %g", o.topP)
+	case o.temperature.set && (o.temperature.v < 0 || o.temperature.v > 2):
+		return usageErrorf("--temperature must be between 0 and 2, got %g", o.temperature.v)
+	case o.topP.set && (o.topP.v < 0 || o.topP.v > 1):
+		return usageErrorf("--top-p must be between 0 and 1, got %g", o.topP.v)
 	case o.mode != modeTeam && o.mode != modeTool:
 		return usageErrorf("--mode must be %s or %s, got %q", modeTeam, modeTool, o.mode)
 	case o.llmRetries < 0:
@@ -167,14 +168,8 @@ func (o *runOptions) validate() error {
 
 func (o *runOptions) sampling(name string) chat.Model {
 	m := chat.Model{Name: firstNonEmpty(name, o.model, os.Getenv(envModel), defaultModel)}
-	if o.temperature != -1 {
-		t := o.temperature
-		m.Temperature = &t
-	}
-	if o.topP != -1 {
-		p := o.topP
-		m.TopP = &p
-	}
+	m.Temperature = o.temperature.ptr()
+	m.TopP = o.topP.ptr()
 	return m
 }
 
@@ -401,4 +396,38 @@ func outcomeError(ctx context.Context, o team.Outcome) error {
 		return &exitError{code: se.code()}
 	}
 	return &exitError{code: exitFailed}
+}
+
+// optionalFloat is a flag value that can be left unset: then the LLM server's
+// default applies.
+type optionalFloat struct {
+	v   float32
+	set bool
+}
+
+func (f *optionalFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 32)
+	if err != nil {
+		return fmt.Errorf("not a number")
+	}
+	f.v, f.set = float32(v), true
+	return nil
+}
+
+func (f *optionalFloat) String() string {
+	if !f.set {
+		return ""
+	}
+	return strconv.FormatFloat(float64(f.v), 'g', -1, 32)
+}
+
+func (f *optionalFloat) Type() string { return "float" }
+
+// ptr is the value for the request, nil when unset.
+func (f *optionalFloat) ptr() *float32 {
+	if !f.set {
+		return nil
+	}
+	v := f.v
+	return &v
 }

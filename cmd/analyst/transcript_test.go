@@ -112,10 +112,18 @@ func TestJSONStream(t *testing.T) {
 	)
 	setLLM(t, llm)
 	dir := t.TempDir()
-	code, out, errs := runCLI(t, context.Background(), "run", "--json",
+	code, out, errs := runCLI(t, context.Background(), "run", "--json", "--temperature", "0.1", "--top-p", "0.85",
+		"--planner-model", "qwen-plus", "--model", "qwen3-next-80b-a3b-instruct",
 		"--gateway-url", js.URL, "--gateway-token", js.Token, "--task", "6 * 7", "--out", dir)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	reqs := llm.Requests()
+	if r := reqs[0]; r.Model != "qwen-plus" || r.Temperature == nil || *r.Temperature != 0.1 || r.TopP == nil || *r.TopP != 0.85 {
+		t.Errorf("planner request: model %q, temperature %v, top_p %v", r.Model, r.Temperature, r.TopP)
+	}
+	if r := reqs[1]; r.Model != "qwen3-next-80b-a3b-instruct" {
+		t.Errorf("writer request: model %q", r.Model)
 	}
 	if !strings.Contains(errs, "── planner ──") {
 		t.Errorf("the transcript is not on stderr:\n%s", errs)
