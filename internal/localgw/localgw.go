@@ -51,6 +51,9 @@ type Options struct {
 	// Log receives the server's own output; discarded when nil (the last
 	// lines are kept for errors either way).
 	Log *os.File
+	// Pythons are the interpreters tried for Jupyter Server, in order; the
+	// system's when nil.
+	Pythons []string
 }
 
 // Gateway is a running local gateway.
@@ -80,7 +83,7 @@ type server struct {
 }
 
 // find looks for Kernel Gateway, then for a Python with jupyter_server.
-func find(ctx context.Context, ip string, port int, token, dir string) (server, error) {
+func find(ctx context.Context, ip string, port int, token, dir string, pys []string) (server, error) {
 	p := strconv.Itoa(port)
 	if kg, err := exec.LookPath("jupyter-kernelgateway"); err == nil {
 		argv := append([]string{kg,
@@ -92,7 +95,10 @@ func find(ctx context.Context, ip string, port int, token, dir string) (server, 
 		}, cullFlags...)
 		return server{kind: "Jupyter Kernel Gateway", argv: argv, env: []string{"KG_AUTH_TOKEN=" + token}}, nil
 	}
-	for _, py := range pythons() {
+	if pys == nil {
+		pys = pythons()
+	}
+	for _, py := range pys {
 		if exec.CommandContext(ctx, py, "-c", "import jupyter_server, ipykernel").Run() != nil {
 			continue
 		}
@@ -160,7 +166,7 @@ func Start(ctx context.Context, opts Options) (*Gateway, error) {
 		}
 		port = p
 	}
-	srv, err := find(ctx, ip, port, token, dir)
+	srv, err := find(ctx, ip, port, token, dir, opts.Pythons)
 	if err != nil {
 		return nil, err
 	}

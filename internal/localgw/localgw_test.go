@@ -68,3 +68,16 @@ func TestStartBadWorkdir(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestStartWithoutJupyter(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no jupyter-kernelgateway
+	_, err := Start(context.Background(), Options{Workdir: t.TempDir(), Pythons: []string{"/bin/false"}})
+	if !errors.Is(err, ErrNotInstalled) {
+		t.Fatalf("err = %v, want ErrNotInstalled", err)
+	}
+	for _, want := range []string{"python3-jupyter-server python3-ipykernel", "pip install jupyter_kernel_gateway ipykernel", "--gateway-url"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q does not say %q", err, want)
+		}
+	}
+}
