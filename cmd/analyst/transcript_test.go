@@ -19,10 +19,13 @@ var update = flag.Bool("update", false, "rewrite golden files")
 var (
 	durationRE = regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|ms|s|m)\b`)
 	kernelRE   = regexp.MustCompile(`kernel [0-9a-f]{8}\b`)
+	tokensRE   = regexp.MustCompile(`(?m)^tokens \(prompt\+completion\):.*$`)
+	numberRE   = regexp.MustCompile(`[0-9]+(\.[0-9]+)?`)
 )
 
-// normalise removes what differs from run to run: durations, kernel ids, and
-// the kernel-ready notice, whose place depends on when the kernel came up.
+// normalise removes what differs from run to run: durations, kernel ids,
+// token counts and costs, and the kernel-ready notice, whose place depends on
+// when the kernel came up.
 func normalise(s string) string {
 	var keep []string
 	for _, l := range strings.Split(s, "\n") {
@@ -32,6 +35,8 @@ func normalise(s string) string {
 		keep = append(keep, l)
 	}
 	s = strings.Join(keep, "\n")
+	// Token counts follow the prompts, which quote cell durations.
+	s = tokensRE.ReplaceAllStringFunc(s, func(l string) string { return numberRE.ReplaceAllString(l, "N") })
 	s = kernelRE.ReplaceAllString(s, "kernel ID")
 	return durationRE.ReplaceAllString(s, "D")
 }

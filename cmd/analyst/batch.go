@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/analyst-dev/analyst/agents/executor"
+	"github.com/analyst-dev/analyst/internal/batch"
+	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/localgw"
+	"github.com/analyst-dev/analyst/internal/record"
+)
+
+// transcriptFile is the name of each task's console transcript.
+const transcriptFile = "transcript.txt"
+
+type batchOptions struct {
+	// run holds the flags every task shares; a task's own settings override
+	// its limits, model and mode.
+	run  runOptions
+	file string
+	jobs int
+	out  string
+}
+
+func newBatchCmd(io *console.IO) *cobra.Command {
+	opts := &batchOptions{}
+	cmd := &cobra.Command{
+		Use:   "batch FILE",
+		Short: "Run many analyses from a file and check their answers",
+		Long: `Run every task of a batch file, each in its own kernel on one gateway, and
+check each task's summary and cell outputs against the task's expectations.
+
+FILE is YAML (a list of tasks, or tasks: [...]) or JSON Lines (.jsonl, one task
+a line). A task has a name (its folder under --out), the task text, its data
+files (relative to FILE's directory), optionally model, mode, max_turns,
+timeout, max_tokens and cell_timeout, and expect: substrings, /regular
+expressions/ or {regex: "..."} that the final summary or an executed cell's
+output must contain.
+
+Each task's records and its transcript.txt go to --out/<name>/; summary.json
+and junit.xml go to --out.
+
+Exit codes: 0 every task finished and met its expectations, 1 one did not,
+2 usage error or a bad batch file, 130 interrupted (143 on SIGTERM).`,
+		Example: `  analyst batch nightly.yaml -j 4 --out runs/nightly`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("%s takes one batch file, got %d arguments", cmd.CommandPath(), len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.file = args[0]
+			return runBatch(cmd.Context(), io, opts)
+		},
+	}
+	f := cmd.Flags()
+	r := &opts.run
+	r.gateway.register(f, true)
+	f.IntVarP(&opts.jobs, "jobs", "j", 1, "tasks run at once, each in its own kernel")
+	f.StringVar(&opts.out, "out", "", "directory for the batch's records (default ./runs/batch-<UTC time>)")
+	f.StringVarP(&r.model, "model", "m", "", "LLM model for every agent, unless a task names one (env "+envModel+", default "+defaultModel+")")
+	f.StringVar(&r.plannerModel, "planner-model", "", "model for the planner (default --model)")
+	f.StringVar(&r.writerModel, "writer-model", "", "model for the writer (default --model)")
+	f.Var(&r.temperature, "temperature", "sampling temperature, 0-2 (default: the server's)")
+	f.Var(&r.topP, "top-p", "nucleus sampling, 0-1 (default: the server's)")
+	f.IntVar(&r.maxTurns, "max-turns", 30, "stop a task after this many agent turns, unless it sets max_turns")
+	f.DurationVar(&r.timeout, "timeout", 0, "wall-clock limit of each task, unless it sets timeout (0: no limit)")
+	f.IntVar(&r.maxTokens, "max-tokens", 0, "LLM token budget of each task, unless it sets max_tokens (0: no limit)")
+	f.DurationVar(&r.cellTimeout, "cell-timeout", 120*time.Second, "interrupt a cell after this long, unless the task sets cell_timeout")
+	f.IntVar(&r.outputCap, "output-cap", executor.DefaultCap, "characters of each cell's output the LLM sees")
+	f.IntVar(&r.maxOutput, "max-output", 4<<20, "bytes of output kept per cell; the rest is counted and dropped")
+	f.StringVar(&r.promptsDir, "prompts", "", "directory with planner.md / writer.md / tool.md overriding the built-in prompts")
+	f.StringVar(&r.mode, "mode", modeTeam, "team or tool, unless a task sets mode")
+	f.BoolVarP(&r.verbose, "verbose", "v", false, "show each cell's code again in the transcripts")
+	f.BoolVar(&r.rebuildState, "rebuild-state", false, "after a kernel died or was lost, re-run the cells that had succeeded")
+	f.IntVar(&r.llmRetries, "llm-retries", 5, "retries of a failed LLM request before a task fails")
+	f.Float64Var(&r.priceIn, "price-in", 0, "USD per million prompt tokens, for the cost (default: list prices of well-known models)")
+	f.Float64Var(&r.priceOut, "price-out", 0, "USD per million completion tokens, for the cost")
+	return cmd
+}
+
+// runBatch runs the batch's tasks, at most opts.jobs at once, and writes the
+// summary files, also when interrupted.
+func runBatch(ctx context.Context, io *console.IO, opts *batchOptions) error {
+	if opts.jobs < 1 {
+		return usageErrorf("--jobs must be at least 1, got %d", opts.jobs)
+	}
+	tasks, err := batch.Load(opts.file)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if opts.jobs > 1 {
+		if err := batch.CheckShared(opts.file, tasks); err != nil {
+			return &exitError{code: exitUsage, err: fmt.Errorf("%w (with --jobs %d the tasks share the kernels' working directory)", err, opts.jobs)}
+		}
+	}
+	started := time.Now()
+	out := opts.out
+	if out == "" {
+		out = filepath.Join("runs", "batch-"+started.UTC().Format("20060102T150405Z"))
+	}
+	runs := make([]*runOptions, len(tasks))
+	for i, t := range tasks {
+		runs[i] = opts.taskOptions(t, filepath.Join(out, t.Name))
+		if err := runs[i].validate(); err != nil {
+			return err
+		}
+	}
+	if err := opts.run.gateway.check(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+
+	// One local gateway serves every task when none is configured.
+	if firstNonEmpty(opts.run.gateway.url, os.Getenv(envGatewayURL)) == "" {
+		gw, err := localgw.Start(ctx, localgw.Options{Workdir: opts.run.gateway.workdir})
+		if err != nil {
+			return fmt.Errorf("local gateway: %w", err)
+		}
+		defer gw.Stop()
+		defer onSecondSignal(ctx, func(context.Context) { gw.Stop() })()
+		fmt.Fprintln(io.Err, gw.Describe())
+		for _, r := range runs {
+			r.gateway.url, r.gateway.token = gw.URL, gw.Token
+		}
+	}
+
+	b := &batchRun{io: io, st: io.ErrStyles()}
+	results := make([]batch.Result, len(tasks))
+	for i, t := range tasks {
+		results[i] = batch.Result{Name: t.Name, Status: batch.Interrupted, Reason: "interrupted"}
+	}
+	sem := make(chan struct{}, opts.jobs)
+	var wg sync.WaitGroup
+	for i, t := range tasks {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			results[i] = b.runTask(ctx, t, runs[i])
+			b.taskLine(results[i])
+		})
+	}
+	wg.Wait()
+
+	b.table(results)
+	if err := batch.WriteSummary(out, results); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	if err := batch.WriteJUnit(out, results, time.Since(started)); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	fmt.Fprintf(io.Err, "records: %s (%s, %s, <task>/)\n", out, batch.SummaryFile, batch.JUnitFile)
+
+	if _, ok := interruptedBy(ctx); ok {
+		return &exitError{code: exitFailed, err: context.Cause(ctx)} // exitCode prints the signal and maps it
+	}
+	failed := 0
+	for _, r := range results {
+		if r.Status != batch.Passed {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d tasks failed", failed, len(results))}
+	}
+	return nil
+}
+
+// taskOptions are the options of one task's run: the shared flags with the
+// task's own settings on top.
+func (o *batchOptions) taskOptions(t batch.Task, dir string) *runOptions {
+	r := o.run
+	r.task, r.data, r.out = t.Task, t.Data, dir
+	if t.Model != "" {
+		r.model, r.plannerModel, r.writerModel = t.Model, "", ""
+	}
+	if t.Mode != "" {
+		r.mode = t.Mode
+	}
+	if t.MaxTurns > 0 {
+		r.maxTurns = t.MaxTurns
+	}
+	if t.Timeout > 0 {
+		r.timeout = t.Timeout
+	}
+	if t.MaxTokens > 0 {
+		r.maxTokens = t.MaxTokens
+	}
+	if t.CellTimeout > 0 {
+		r.cellTimeout = t.CellTimeout
+	}
+	return &r
+}
+
+// batchRun is the state the tasks of a batch share: the console lines.
+type batchRun struct {
+	io *console.IO
+	st console.Styles
+	mu sync.Mutex
+}
+
+// runTask runs one task with its transcript in its folder, then checks its
+// records against its expectations.
+func (b *batchRun) runTask(ctx context.Context, t batch.Task, opts *runOptions) batch.Result {
+	res := batch.Result{Name: t.Name, Records: opts.out}
+	began := time.Now()
+	err := b.runLogged(ctx, opts)
+	res.Duration = time.Since(began)
+
+	events, rerr := record.ReadEvents(filepath.Join(opts.out, record.EventsFile))
+	ev := batch.Gather(events)
+	if f := ev.Finished; f != nil {
+		res.Turns = f.Turns
+		res.PromptTokens, res.CompletionTokens = f.Total.PromptTokens, f.Total.CompletionTokens
+		res.Cost = f.Cost
+	}
+	_, interrupted := interruptedBy(ctx)
+	switch {
+	case err == nil && rerr != nil:
+		res.Status, res.Reason = batch.Failed, oneLine(rerr.Error())
+	case err == nil:
+		res.Status = batch.Passed
+		if unmet := ev.Unmet(t.Expect); len(unmet) > 0 {
+			res.Status, res.Reason = batch.Failed, unmetReason(unmet)
+		}
+	case interrupted:
+		res.Status, res.Reason = batch.Interrupted, "interrupted"
+	default:
+		res.Status, res.Reason = batch.Failed, failReason(err, ev)
+	}
+	return res
+}
+
+// runLogged runs the task with a console writing to its transcript file,
+// and ends the transcript with the error, as run would print it.
+func (b *batchRun) runLogged(ctx context.Context, opts *runOptions) error {
+	if err := os.MkdirAll(opts.out, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(opts.out, transcriptFile))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	err = runTeam(ctx, console.Writers(f, f), opts)
+	if ee := (*exitError)(nil); err != nil && (!errors.As(err, &ee) || ee.err != nil) {
+		fmt.Fprintf(f, "analyst: %s\n", oneLine(err.Error()))
+	}
+	return err
+}
+
+// unmetReason names the expectations not found.
+func unmetReason(unmet []batch.Expectation) string {
+	quoted := make([]string, len(unmet))
+	for i, e := range unmet {
+		quoted[i] = fmt.Sprintf("%q", e.String())
+	}
+	return "expect " + strings.Join(quoted, ", ") + " not found"
+}
+
+// failReason says why a run that did not finish stopped: the limit, the
+// recorded error, or the error runTeam returned.
+func failReason(err error, ev batch.Evidence) string {
+	var ee *exitError
+	isExit := errors.As(err, &ee)
+	f := ev.Finished
+	switch {
+	case isExit && ee.code == exitLimit && f != nil:
+		return "limit: " + f.Reason
+	case f != nil && f.Err != "":
+		return "error: " + oneLine(f.Err)
+	case isExit && ee.err == nil && f != nil:
+		return f.Reason
+	case isExit && ee.err == nil:
+		return fmt.Sprintf("exit %d", ee.code)
+	}
+	return "error: " + oneLine(err.Error())
+}
+
+// taskLine says on stderr how a task ended, as it ends.
+func (b *batchRun) taskLine(r batch.Result) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	secs := fmt.Sprintf("%.1fs", r.Duration.Seconds())
+	switch r.Status {
+	case batch.Passed:
+		fmt.Fprintf(b.io.Err, "%s %s  %s  %s\n", b.st.OK.Render("✓"), r.Name, secs, plural(r.Turns, "turn"))
+	case batch.Interrupted:
+		fmt.Fprintf(b.io.Err, "%s %s  %s  %s\n", b.st.Warning.Render("✗"), r.Name, secs, r.Reason)
+	default:
+		fmt.Fprintf(b.io.Err, "%s %s  %s  %s\n", b.st.Error.Render("✗"), r.Name, secs, r.Reason)
+	}
+}
+
+// table prints the summary table on stdout.
+func (b *batchRun) table(results []batch.Result) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tw := tabwriter.NewWriter(b.io.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tTURNS\tTOKENS\tDURATION\tREASON")
+	passed := 0
+	for _, r := range results {
+		if r.Status == batch.Passed {
+			passed++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.1fs\t%s\n", r.Name, r.Status, r.Turns, r.PromptTokens+r.CompletionTokens, r.Duration.Seconds(), r.Reason)
+	}
+	tw.Flush()
+	fmt.Fprintf(b.io.Out, "%d of %d passed\n", passed, len(results))
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
