@@ -44,8 +44,12 @@ type StartOptions struct {
 	Name string
 	// Env is passed to the kernel. Only KERNEL_* keys are sent: gateways
 	// drop the others. KERNEL_LAUNCH_TIMEOUT defaults to the client's
-	// LaunchTimeout.
+	// LaunchTimeout; a larger value given here also lengthens the start
+	// request's HTTP timeout, which always exceeds the launch timeout.
 	Env map[string]string
+	// Queue says how long to wait, retrying, while the gateway is at its
+	// kernel limit. The zero Queue fails at once.
+	Queue Queue
 }
 
 // ListKernels returns the server's running kernels (GET /api/kernels). On a
@@ -75,8 +79,11 @@ func (c *Client) ListKernels(ctx context.Context) ([]Kernel, error) {
 }
 
 // StartKernel starts a kernel (POST /api/kernels) and returns its model. The
-// request may block for up to the client's LaunchTimeout while a gateway
-// launches the kernel.
+// request may block for up to the launch timeout while a gateway launches
+// the kernel; its HTTP timeout is the launch timeout plus a pad, so that the
+// gateway's own answer comes first. A gateway at its kernel limit gives an
+// error wrapping [ErrResourceLimit], after queueing as opts.Queue says; one
+// refusing the user gives a [*UserNotAllowedError], at once.
 func (c *Client) StartKernel(ctx context.Context, opts StartOptions) (Kernel, error) {
 	name := opts.Name
 	if name == "" {
@@ -89,21 +96,26 @@ func (c *Client) StartKernel(ctx context.Context, opts StartOptions) (Kernel, er
 			env[k] = v
 		}
 	}
-	if _, ok := env["KERNEL_LAUNCH_TIMEOUT"]; !ok {
-		env["KERNEL_LAUNCH_TIMEOUT"] = strconv.Itoa(int(math.Ceil(c.launchTimeout.Seconds())))
+	launch := c.launchTimeout
+	if v, ok := env["KERNEL_LAUNCH_TIMEOUT"]; !ok {
+		env["KERNEL_LAUNCH_TIMEOUT"] = strconv.Itoa(int(math.Ceil(launch.Seconds())))
+	} else if secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && secs > launch.Seconds() && secs < math.MaxInt32 {
+		launch = time.Duration(secs * float64(time.Second))
 	}
 	body := struct {
 		Name string            `json:"name"`
 		Env  map[string]string `json:"env"`
 	}{name, env}
-	var m kernelModel
-	if err := c.do(ctx, c.launchTimeout+launchPad, op, http.MethodPost, "/api/kernels", body, &m, nil); err != nil {
-		return Kernel{}, err
-	}
-	if m.ID == "" {
-		return Kernel{}, fmt.Errorf("%s: the server returned no kernel id", op)
-	}
-	return m.kernel(), nil
+	return startQueued(ctx, op, opts.Queue, func() (Kernel, error) {
+		var m kernelModel
+		if err := c.do(ctx, launch+launchPad, op, http.MethodPost, "/api/kernels", body, &m, nil); err != nil {
+			return Kernel{}, err
+		}
+		if m.ID == "" {
+			return Kernel{}, fmt.Errorf("%s: the server returned no kernel id", op)
+		}
+		return m.kernel(), nil
+	})
 }
 
 // kernelPath returns the REST path of a kernel.
@@ -133,7 +145,31 @@ func (c *Client) RestartKernel(ctx context.Context, id string) error {
 	return c.do(ctx, c.launchTimeout+launchPad, fmt.Sprintf("restart kernel %s", id), http.MethodPost, kernelPath(id)+"/restart", struct{}{}, nil, ErrKernelNotFound)
 }
 
-// DeleteKernel shuts the kernel down and removes it.
+// deleteRetryWait bounds how long DeleteKernel retries server errors: a
+// kernel the server is restarting (after it died) cannot be deleted until the
+// restart is over, and Jupyter Server answers 500 meanwhile.
+const deleteRetryWait = 10 * time.Second
+
+// DeleteKernel shuts the kernel down and removes it. Server errors (5xx) are
+// retried for a few seconds, so that a kernel caught restarting is still
+// deleted.
 func (c *Client) DeleteKernel(ctx context.Context, id string) error {
-	return c.do(ctx, requestTimeout, fmt.Sprintf("delete kernel %s", id), http.MethodDelete, kernelPath(id), nil, nil, ErrKernelNotFound)
+	op := fmt.Sprintf("delete kernel %s", id)
+	deadline := time.Now().Add(deleteRetryWait)
+	wait := 100 * time.Millisecond
+	for {
+		err := c.do(ctx, requestTimeout, op, http.MethodDelete, kernelPath(id), nil, nil, ErrKernelNotFound)
+		var he *HTTPError
+		if err == nil || !errors.As(err, &he) || he.Status < 500 || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
+	}
 }

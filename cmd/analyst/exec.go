@@ -109,10 +109,10 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 		}
 		id = k.ID
 		defer func() {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 			defer cancel()
 			if err := client.DeleteKernel(dctx, id); err != nil {
-				fmt.Fprintf(io.Err, "analyst: delete kernel %s: %s\n", id, oneLine(err.Error()))
+				fmt.Fprintf(io.Err, "analyst: %s\n", oneLine(err.Error()))
 			}
 		}()
 	}

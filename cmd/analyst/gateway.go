@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"net"
 	neturl "net/url"
 	"os"
 	"os/user"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,7 +34,11 @@ type gatewayFlags struct {
 	caCert        string
 	kernel        string
 	launchTimeout time.Duration
+	queueTimeout  time.Duration
 	workdir       string
+	// notices, once connect has run, is where a start that waits for a
+	// kernel slot says so (commands without an observer of their own).
+	notices io.Writer
 	// local allows starting a local gateway when none is configured.
 	local bool
 }
@@ -47,7 +54,8 @@ func (g *gatewayFlags) register(fs *pflag.FlagSet, local bool) {
 	fs.StringVar(&g.token, "gateway-token", "", "gateway auth token (env "+envGatewayToken+")")
 	fs.StringVar(&g.caCert, "ca-cert", "", "PEM file of a private CA that signed the gateway's certificate")
 	fs.StringVar(&g.kernel, "kernel", "python3", "kernel spec name to start (e.g. python_kubernetes on Enterprise Gateway)")
-	fs.DurationVar(&g.launchTimeout, "launch-timeout", 60*time.Second, "how long a kernel may take to start")
+	fs.DurationVar(&g.launchTimeout, "launch-timeout", 60*time.Second, "how long a kernel may take to start (sent as KERNEL_LAUNCH_TIMEOUT; on Kubernetes include pod scheduling and image pull)")
+	fs.DurationVar(&g.queueTimeout, "queue-timeout", 5*time.Minute, "how long to wait for a free kernel slot when the gateway is at its kernel limit (403 Resource Limit); 0 fails at once")
 }
 
 // connect returns a client for the gateway the flags and environment name.
@@ -55,6 +63,7 @@ func (g *gatewayFlags) register(fs *pflag.FlagSet, local bool) {
 // and says so on w; stop ends it and its kernels. stop is never nil.
 func (g *gatewayFlags) connect(ctx context.Context, w io.Writer) (c *jupyter.Client, stop func(), err error) {
 	stop = func() {}
+	g.notices = w
 	if g.local && firstNonEmpty(g.url, os.Getenv(envGatewayURL)) == "" {
 		if err := g.check(); err != nil {
 			return nil, stop, err
@@ -85,10 +94,7 @@ func (g *gatewayFlags) check() error {
 		if g.caCert != "" || g.token != "" {
 			return usageErrorf("--gateway-token and --ca-cert need --gateway-url")
 		}
-		if g.launchTimeout <= 0 {
-			return usageErrorf("--launch-timeout must be positive, got %s", g.launchTimeout)
-		}
-		return nil
+		return g.checkStart()
 	}
 	_, err := g.client()
 	return err
@@ -101,8 +107,8 @@ func (g *gatewayFlags) client() (*jupyter.Client, error) {
 	if url == "" {
 		return nil, usageErrorf("no gateway: pass --gateway-url or set %s (e.g. http://127.0.0.1:8888)", envGatewayURL)
 	}
-	if g.launchTimeout <= 0 {
-		return nil, usageErrorf("--launch-timeout must be positive, got %s", g.launchTimeout)
+	if err := g.checkStart(); err != nil {
+		return nil, err
 	}
 	if g.caCert != "" {
 		if _, err := os.Stat(g.caCert); err != nil {
@@ -138,26 +144,74 @@ func plainTokenWarning(raw, token string) string {
 	return fmt.Sprintf("analyst: warning: the gateway token goes to %s over plain http, readable on the way: use https", host)
 }
 
-// startOptions are the kernel start options for a kernel analyst owns: the
-// KERNEL_* variables mark it as analyst's so that `analyst kernels prune`
-// can find it after a crash.
-func (g *gatewayFlags) startOptions(label string) jupyter.StartOptions {
-	env := map[string]string{
-		envKernelUser:  kernelUsername(),
-		envKernelOwner: label,
+// checkStart validates what goes into a kernel start: the timeouts and the
+// KERNEL_* variables of the environment, which are passed on to the gateway.
+func (g *gatewayFlags) checkStart() error {
+	if g.launchTimeout <= 0 {
+		return usageErrorf("--launch-timeout must be positive, got %s", g.launchTimeout)
 	}
-	// Pass on any KERNEL_* variable the user set (Enterprise Gateway reads
-	// several, e.g. KERNEL_NAMESPACE).
+	if g.queueTimeout < 0 {
+		return usageErrorf("--queue-timeout must be 0 (fail at once) or positive, got %s", g.queueTimeout)
+	}
+	for k, v := range userKernelEnv() {
+		if err := checkKernelEnv(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxKernelEnvValue is the longest KERNEL_* value Enterprise Gateway accepts.
+const maxKernelEnvValue = 4096
+
+// checkKernelEnv rejects a KERNEL_* value Enterprise Gateway would refuse
+// (or that would reach a shell on the way to the kernel's pod): too long, or
+// holding "$", a backquote or a line break.
+func checkKernelEnv(k, v string) error {
+	switch {
+	case len(v) > maxKernelEnvValue:
+		return usageErrorf("environment variable %s is %d characters long: the gateway accepts at most %d", k, len(v), maxKernelEnvValue)
+	case strings.ContainsAny(v, "$`\n\r"):
+		return usageErrorf("environment variable %s holds \"$\", a backquote or a line break, which the gateway refuses: remove them", k)
+	case k == "KERNEL_LAUNCH_TIMEOUT":
+		if secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil || secs <= 0 {
+			return usageErrorf("environment variable KERNEL_LAUNCH_TIMEOUT=%q must be a positive number of seconds (or use --launch-timeout)", v)
+		}
+	}
+	return nil
+}
+
+// userKernelEnv returns the KERNEL_* variables of the environment.
+func userKernelEnv() map[string]string {
+	env := map[string]string{}
 	for _, kv := range os.Environ() {
-		k, v, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "KERNEL_") {
+		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "KERNEL_") {
 			env[k] = v
 		}
 	}
-	if _, ok := env["KERNEL_LAUNCH_TIMEOUT"]; !ok {
-		env["KERNEL_LAUNCH_TIMEOUT"] = fmt.Sprint(int(g.launchTimeout.Seconds()))
+	return env
+}
+
+// startOptions are the kernel start options for a kernel analyst owns: the
+// KERNEL_* variables mark it as analyst's so that `analyst kernels prune`
+// can find it after a crash, name the user (KERNEL_USERNAME, which
+// Enterprise Gateway authorizes) and bound the launch
+// (KERNEL_LAUNCH_TIMEOUT); any KERNEL_* variable the user set is passed on
+// (Enterprise Gateway reads several, e.g. KERNEL_NAMESPACE). A start queues
+// for up to --queue-timeout while the gateway is at its kernel limit; once
+// connect has run, it says so on connect's writer.
+func (g *gatewayFlags) startOptions(label string) jupyter.StartOptions {
+	env := map[string]string{
+		envKernelUser:           kernelUsername(),
+		"KERNEL_LAUNCH_TIMEOUT": strconv.Itoa(int(math.Ceil(g.launchTimeout.Seconds()))),
 	}
-	return jupyter.StartOptions{Name: g.kernel, Env: env}
+	maps.Copy(env, userKernelEnv())
+	env[envKernelOwner] = label // the mark prune looks for
+	opts := jupyter.StartOptions{Name: g.kernel, Env: env, Queue: jupyter.Queue{Timeout: g.queueTimeout}}
+	if w := g.notices; w != nil {
+		opts.Queue.OnWait = func(msg string) { fmt.Fprintf(w, "analyst: %s\n", msg) }
+	}
+	return opts
 }
 
 const (

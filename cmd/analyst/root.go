@@ -58,6 +58,7 @@ Jupyter Kernel Gateway, Jupyter Server or Jupyter Enterprise Gateway.`,
 		newRunCmd(io),
 		newServerCmd(io),
 		newReplayCmd(io),
+		newBatchCmd(io),
 	)
 	return root
 }

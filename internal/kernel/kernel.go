@@ -17,8 +17,9 @@ import (
 )
 
 // deleteTimeout bounds the clean-up that runs after the run's context was
-// cancelled (Ctrl-C): the kernel is still deleted, but not forever.
-const deleteTimeout = 5 * time.Second
+// cancelled (Ctrl-C): the kernel is still deleted, but not forever. It leaves
+// room for a kernel caught restarting (see jupyter.Client.DeleteKernel).
+const deleteTimeout = 15 * time.Second
 
 // Options say how to start the kernel.
 type Options struct {
@@ -33,7 +34,9 @@ type Options struct {
 	// their base names, before the first cell runs.
 	Files []string
 	// OnReady, when set, is called once the kernel is up and the files are
-	// in place, with a line describing it.
+	// in place, with a line describing it. When the gateway is at its kernel
+	// limit and Start.Queue lets the start wait, it is also called once
+	// before that, with a line saying so (unless Start.Queue.OnWait is set).
 	OnReady func(msg string)
 }
 
@@ -74,10 +77,7 @@ func (h *Handle) start(ctx context.Context) error {
 	h.mu.Lock()
 	h.client = c
 	h.mu.Unlock()
-	// The start request is not cancelled with the run: a server that got it
-	// launches the kernel anyway, and only the id in its answer lets Close
-	// delete that kernel. The client's launch timeout bounds the wait.
-	k, err := c.StartKernel(context.WithoutCancel(ctx), h.opts.Start)
+	k, err := h.startKernel(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -102,6 +102,34 @@ func (h *Handle) start(ctx context.Context) error {
 		h.opts.OnReady(msg)
 	}
 	return nil
+}
+
+// startKernel sends the start request, queueing while the gateway is at its
+// kernel limit. A start request is not cancelled with the run: a server that
+// got it launches the kernel anyway, and only the id in its answer lets
+// Close delete that kernel; the client's launch timeout bounds it. The waits
+// between requests, though, end with ctx.
+func (h *Handle) startKernel(ctx context.Context, c *jupyter.Client) (jupyter.Kernel, error) {
+	opts := h.opts.Start
+	q := &opts.Queue
+	if q.OnWait == nil {
+		q.OnWait = h.opts.OnReady
+	}
+	wait := q.Wait
+	q.Wait = func(_ context.Context, d time.Duration) error {
+		if wait != nil {
+			return wait(ctx, d)
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-t.C:
+			return nil
+		}
+	}
+	return c.StartKernel(context.WithoutCancel(ctx), opts)
 }
 
 func short(id string) string {
@@ -175,7 +203,7 @@ func (h *Handle) replace(ctx context.Context) error {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
 	c.DeleteKernel(dctx, oldID)
 	cancel()
-	k, err := c.StartKernel(context.WithoutCancel(ctx), h.opts.Start)
+	k, err := h.startKernel(ctx, c)
 	if err != nil {
 		return err
 	}

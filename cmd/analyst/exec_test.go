@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/jupyter"
+	"github.com/analyst-dev/analyst/jupyter/jupytertest"
+)
+
+// TestExec runs analyst exec in fresh kernels and checks what a person sees
+// and the exit codes.
+func TestExec(t *testing.T) {
+	js := jupytertest.Start(t)
+	gw := []string{"--gateway-url", js.URL, "--gateway-token", js.Token}
+	dir := t.TempDir()
+	script := filepath.Join(dir, "plot.py")
+	os.WriteFile(script, []byte("import matplotlib.pyplot as plt\nprint('plotting')\nplt.plot([1, 2, 3])\nplt.show()\n6 * 7\n"), 0o644)
+	out := t.TempDir()
+
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		stdout string // regexp
+		stderr string // regexp
+	}{
+		{"text and result", []string{"print('hello')\n1 + 1"}, "", 0, `^hello\n2\n$`, `^$`},
+		{"stdin", []string{"-"}, "import sys\nprint(sys.version_info[0])", 0, `^3\n$`, `^$`},
+		{"file with an image", []string{"-f", script, "--out", out}, "", 0,
+			`^plotting\n\[image/png \d+x\d+ saved to ` + regexp.QuoteMeta(filepath.Join(out, "figure-1.png")) + `\]\n42\n$`, `^$`},
+		{"stderr stream", []string{"import sys; print('oops', file=sys.stderr)"}, "", 0, `^$`, `^oops\n$`},
+		{"raises", []string{"1 / 0"}, "", 1, `^$`, `ZeroDivisionError: division by zero\n$`},
+		{"times out", []string{"--timeout", "1s", "import time\nprint('start', flush=True)\ntime.sleep(30)"}, "", 124, `^start\n$`,
+			`KeyboardInterrupt[\s\S]*analyst: the cell timed out after 1s; the kernel was interrupted and its state kept\n$`},
+		{"kernel dies", []string{"import os; os._exit(1)"}, "", 3, `^$`, `^analyst: .*kernel died`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			io, stdout, stderr := testIO(tt.stdin)
+			code := run(context.Background(), append(append([]string{"exec"}, gw...), tt.args...), io)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
+			}
+			if !regexp.MustCompile(tt.stdout).MatchString(stdout.String()) {
+				t.Errorf("stdout %q does not match %q", stdout, tt.stdout)
+			}
+			if !regexp.MustCompile(tt.stderr).MatchString(stderr.String()) {
+				t.Errorf("stderr %q does not match %q", stderr, tt.stderr)
+			}
+			if strings.Contains(stdout.String()+stderr.String(), "\x1b[") {
+				t.Error("ANSI codes in output that is no terminal")
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(out, "figure-1.png")); err != nil {
+		t.Errorf("the image was not saved: %v", err)
+	}
+	if n := js.KernelCount(t); n != 0 {
+		t.Errorf("%d kernels left after exec in fresh kernels", n)
+	}
+}
+
+// TestExecKeepsGivenKernel runs cells in an existing kernel: state carries
+// over and the kernel is kept.
+func TestExecKeepsGivenKernel(t *testing.T) {
+	js := jupytertest.Start(t)
+	gw := []string{"--gateway-url", js.URL, "--gateway-token", js.Token}
+	code, id, errs := runCLI(t, context.Background(), append([]string{"kernels", "start"}, gw...)...)
+	if code != 0 || !regexp.MustCompile(`^[0-9a-f-]{36}\n$`).MatchString(id) {
+		t.Fatalf("kernels start: exit %d, stdout %q (want only the id), stderr %q", code, id, errs)
+	}
+	id = strings.TrimSpace(id)
+	runCLI(t, context.Background(), append([]string{"exec", "--kernel-id", id, "x = 20"}, gw...)...)
+	code, out, errs := runCLI(t, context.Background(), append([]string{"exec", "--kernel-id", id, "print(x + 22)"}, gw...)...)
+	if code != 0 || out != "42\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	c, _ := jupyter.NewClient(jupyter.Config{URL: js.URL, Token: js.Token})
+	if _, err := c.GetKernel(context.Background(), id); err != nil {
+		t.Errorf("the given kernel was not kept: %v", err)
+	}
+}
+
+// testIO is console.Test with stdin holding in.
+func testIO(in string) (*console.IO, *bytes.Buffer, *bytes.Buffer) {
+	io, out, errb := console.Test()
+	io.In = strings.NewReader(in)
+	return io, out, errb
+}
