@@ -181,11 +181,12 @@ func checkKernelEnv(k, v string) error {
 	return nil
 }
 
-// userKernelEnv returns the KERNEL_* variables of the environment.
+// userKernelEnv returns the KERNEL_* variables of the environment that are
+// set and not empty.
 func userKernelEnv() map[string]string {
 	env := map[string]string{}
 	for _, kv := range os.Environ() {
-		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "KERNEL_") {
+		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "KERNEL_") && v != "" {
 			env[k] = v
 		}
 	}
