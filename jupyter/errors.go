@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 )
 
@@ -15,7 +16,7 @@ import (
 var (
 	// ErrUnauthorized reports that the server refused the credentials (HTTP
 	// 401, or a 403 that is not a resource limit). Its message never holds
-	// the token.
+	// the token. A [*UserNotAllowedError] matches it too.
 	ErrUnauthorized = errors.New("not authorized: check --gateway-token or JUPYTER_GATEWAY_AUTH_TOKEN")
 	// ErrKernelNotFound reports that the server does not know the kernel
 	// (HTTP 404 on a kernel's URL).
@@ -30,6 +31,28 @@ var (
 	// while a request was in flight.
 	ErrKernelDied = errors.New("kernel died")
 )
+
+// UserNotAllowedError reports that Enterprise Gateway refuses to start
+// kernels for the user the start request named in KERNEL_USERNAME (its
+// EG_UNAUTHORIZED_USERS, or a user missing from EG_AUTHORIZED_USERS). It is
+// the kind of such an [*HTTPError] and matches [ErrUnauthorized] under
+// [errors.Is]. Trying again does not help.
+type UserNotAllowedError struct {
+	User string // the refused user, as the gateway names it
+}
+
+// Error returns a one-line description with the fix.
+func (e *UserNotAllowedError) Error() string {
+	return fmt.Sprintf("the gateway refuses to start kernels for user %q: set KERNEL_USERNAME to an allowed user", e.User)
+}
+
+// Is reports whether target is [ErrUnauthorized].
+func (e *UserNotAllowedError) Is(target error) bool { return target == ErrUnauthorized }
+
+// userRefused matches Enterprise Gateway's two authorization failures:
+// "User 'bob' is not authorized to start kernel 'K'" and "User 'bob' is not
+// in the set of users authorized to start kernel 'K'".
+var userRefused = regexp.MustCompile(`User '([^']*)' is not (?:in the set of users )?authorized to start kernel`)
 
 // HTTPError is a non-2xx answer from the server's REST API or WebSocket
 // handshake. Reason and Message come from the JSON error body the Jupyter
@@ -49,6 +72,18 @@ func (e *HTTPError) Error() string {
 	if e.Op != "" {
 		b.WriteString(e.Op)
 		b.WriteString(": ")
+	}
+	var una *UserNotAllowedError
+	if errors.As(e.kind, &una) {
+		// The fix first; the server's own words, cut to their first
+		// sentence, after.
+		text := e.Reason + " " + e.Message
+		if loc := userRefused.FindStringIndex(text); loc != nil {
+			text = text[loc[0]:]
+		}
+		detail, _, _ := strings.Cut(text, ". ")
+		fmt.Fprintf(&b, "%s (HTTP %d: %s)", una.Error(), e.Status, detail)
+		return b.String()
 	}
 	fmt.Fprintf(&b, "HTTP %d", e.Status)
 	if t := http.StatusText(e.Status); t != "" {
@@ -138,6 +173,9 @@ func classify(e *HTTPError) error {
 	case http.StatusUnauthorized:
 		return ErrUnauthorized
 	case http.StatusForbidden:
+		if m := userRefused.FindStringSubmatch(e.Reason + " " + e.Message); m != nil {
+			return &UserNotAllowedError{User: m[1]}
+		}
 		text := strings.ToLower(e.Reason + " " + e.Message)
 		if strings.Contains(text, "resource limit") {
 			return ErrResourceLimit

@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,32 +30,29 @@ func TestPruneAfterKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	llm := scripted(t, nil, plan("Sub-task 1: wait."), code("import time\ntime.sleep(60)"))
+	llm := scripted(t, nil, plan("Sub-task 1: wait."), code("import time\nopen('running', 'w').close()\ntime.sleep(60)"))
 	cmd := exec.Command(binary(t), "run", "--gateway-url", js.URL, "--task", "wait", "--out", t.TempDir())
 	cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+llm.URL, "OPENAI_API_KEY=sk-test", "NO_COLOR=1", "JUPYTER_GATEWAY_AUTH_TOKEN="+js.Token)
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// The cell runs once it was started and the kernel is ready.
-	sc := bufio.NewScanner(stdout)
-	started, ready := false, false
-	for (!started || !ready) && sc.Scan() {
-		started = started || strings.Contains(sc.Text(), "▶ running cell 1")
-		ready = ready || strings.Contains(sc.Text(), "ready in")
-	}
-	waitBusy(t, c)
+	// The cell marks that it runs with a file in the kernel's directory (the
+	// server's execution_state is not reliable: Jupyter Server 1.23 may
+	// report "starting" throughout).
+	go io.Copy(io.Discard, stdout)
+	waitFile(t, filepath.Join(js.Dir, "running"))
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	if n := js.KernelCount(t); n != 2 {
 		t.Fatalf("%d kernels after kill -9, want the foreign one and the leftover", n)
 	}
-	// The leftover is busy until its cell ends; interrupt it so that it is
-	// idle, as it would be once its cell ended.
+	// The leftover is busy until its cell ends; interrupt it, as if it had
+	// ended, so that prune's probe gets its turn.
 	for _, k := range mustList(t, c) {
 		if k.ID != foreign.ID {
 			c.InterruptKernel(ctx, k.ID)
-			waitIdle(t, c, k.ID)
+			waitNotBusy(t, c, k.ID)
 		}
 	}
 
@@ -90,24 +89,6 @@ func mustList(t *testing.T, c *jupyter.Client) []jupyter.Kernel {
 	return ks
 }
 
-func waitIdle(t *testing.T, c *jupyter.Client, id string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if k, err := c.GetKernel(ctx, id); err == nil && k.ExecutionState == "idle" {
-			return
-		}
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatalf("kernel %s never became idle", id)
-		}
-	}
-}
-
 // TestServer runs `analyst server`: it prints the export lines, the gateway
 // answers with that token, and cancelling (Ctrl-C) stops it.
 func TestServer(t *testing.T) {
@@ -141,24 +122,40 @@ func TestServer(t *testing.T) {
 	}
 }
 
-// waitBusy waits until some kernel on the server is running a cell.
-func waitBusy(t *testing.T, c *jupyter.Client) {
+// waitNotBusy waits until the server no longer reports the kernel busy.
+func waitNotBusy(t *testing.T, c *jupyter.Client, id string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		ks, _ := c.ListKernels(ctx)
-		for _, k := range ks {
-			if k.ExecutionState == "busy" {
-				return
-			}
+		if k, err := c.GetKernel(ctx, id); err == nil && k.ExecutionState != "busy" {
+			return
 		}
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			t.Fatalf("no kernel became busy: %+v", ks)
+			t.Fatalf("kernel %s stays busy", id)
+		}
+	}
+}
+
+// waitFile waits until path exists.
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("%s never appeared", path)
 		}
 	}
 }
