@@ -93,6 +93,12 @@ func TestRunSuperstore(t *testing.T) {
 	if len(reqs) != 7 {
 		t.Fatalf("%d LLM requests, want 7", len(reqs))
 	}
+	// The planner and the writer are told which files the kernel holds.
+	for i := range 2 {
+		if sys := reqs[i].Messages[0].Content; !strings.Contains(sys, "- superstore.csv (2.3 MB)") {
+			t.Errorf("request %d's system prompt does not name the data file:\n%s", i, sys)
+		}
+	}
 	// The writer's fix saw the KeyError.
 	if got := reqs[5].Messages[len(reqs[5].Messages)-1].Content; !strings.Contains(got, "KeyError: 'region'") {
 		t.Errorf("the writer's 3rd request does not show the KeyError:\n%s", got)
