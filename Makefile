@@ -16,11 +16,11 @@ build:
 setup:
 	./scripts/setup
 
-demo: setup build
+demo:
 	./scripts/demo "$(TASK)"
 
-test: setup
-	$(GO) test -race -count=1 ./...
+test:
+	./scripts/test
 
 test-short:
 	$(GO) test -short ./...

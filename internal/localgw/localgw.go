@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,6 +154,11 @@ func Start(ctx context.Context, opts Options) (*Gateway, error) {
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("workdir %s is not a directory", dir)
+	}
+	// The server runs in dir and resolves its root_dir from there.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
 	}
 	token := opts.Token
 	if token == "" {

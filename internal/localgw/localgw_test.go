@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -80,4 +81,21 @@ func TestStartWithoutJupyter(t *testing.T) {
 			t.Errorf("%q does not say %q", err, want)
 		}
 	}
+}
+
+func TestStartRelativeWorkdir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real Jupyter server")
+	}
+	parent := t.TempDir()
+	os.Mkdir(filepath.Join(parent, "data"), 0o755)
+	t.Chdir(parent)
+	g, err := Start(context.Background(), Options{Workdir: "data"})
+	if errors.Is(err, ErrNotInstalled) && os.Getenv("CI") != "true" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatalf("relative workdir: %v", err)
+	}
+	g.Stop()
 }
