@@ -280,9 +280,9 @@ func TestBatchInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) }) // runs before the LLM server closes
 	var once sync.Once
 	llm := llmtest.NewServer(t)
+	t.Cleanup(func() { close(release) }) // runs before the LLM server closes
 	script := &byTask{t: t, scripts: map[string][]llmtest.Reply{
 		"[first]":  {{Content: "Sub-task 1: print 1."}},
 		"[second]": {{Content: "Sub-task 1: print 2."}},
@@ -437,7 +437,17 @@ func TestBatchFormatsAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	show := func(ts []batch.Task) string { return fmt.Sprintf("%+v", ts) }
+	show := func(ts []batch.Task) string {
+		var b strings.Builder
+		for _, t := range ts {
+			fmt.Fprintf(&b, "%s|%s|%q|%s|%s|%d|%s|%d|%s|", t.Name, t.Task, t.Data, t.Model, t.Mode, t.MaxTurns, t.Timeout, t.MaxTokens, t.CellTimeout)
+			for _, e := range t.Expect {
+				fmt.Fprintf(&b, "%s (regex %t);", e, e.Re != nil)
+			}
+			b.WriteString("\n")
+		}
+		return b.String()
+	}
 	if show(fromYAML) != show(fromJSONL) {
 		t.Errorf("YAML:  %s\nJSONL: %s", show(fromYAML), show(fromJSONL))
 	}
