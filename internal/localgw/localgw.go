@@ -55,6 +55,14 @@ type Options struct {
 	// Pythons are the interpreters tried for Jupyter Server, in order; the
 	// system's when nil.
 	Pythons []string
+	// ServerOnly uses Jupyter Server even where Kernel Gateway is installed.
+	ServerOnly bool
+	// RuntimeDir is where the server keeps its kernels' connection files; a
+	// new temporary directory, removed by Stop, when empty. Stop kills any
+	// kernel process still naming it.
+	RuntimeDir string
+	// Env is added to the server's environment.
+	Env []string
 }
 
 // Gateway is a running local gateway.
@@ -70,10 +78,12 @@ type Gateway struct {
 	// Addr is host:port.
 	Addr string
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	tail   *tailBuffer
-	once   sync.Once
+	cmd        *exec.Cmd
+	exited     chan struct{}
+	tail       *tailBuffer
+	once       sync.Once
+	runtimeDir string
+	ownRuntime bool // the runtime dir is ours to remove
 }
 
 // server is how to launch one kind of server.
@@ -84,9 +94,9 @@ type server struct {
 }
 
 // find looks for Kernel Gateway, then for a Python with jupyter_server.
-func find(ctx context.Context, ip string, port int, token, dir string, pys []string) (server, error) {
+func find(ctx context.Context, ip string, port int, token, dir string, pys []string, serverOnly bool) (server, error) {
 	p := strconv.Itoa(port)
-	if kg, err := exec.LookPath("jupyter-kernelgateway"); err == nil {
+	if kg, err := exec.LookPath("jupyter-kernelgateway"); err == nil && !serverOnly {
 		argv := append([]string{kg,
 			"--KernelGatewayApp.ip=" + ip,
 			"--KernelGatewayApp.port=" + p,
@@ -164,6 +174,25 @@ func Start(ctx context.Context, opts Options) (*Gateway, error) {
 	if token == "" {
 		token = randomToken()
 	}
+	// A free port can be taken by someone else before the server binds it:
+	// then the server exits at start, and another port is tried.
+	attempts := 1
+	if opts.Port == 0 {
+		attempts = 3
+	}
+	for i := 1; ; i++ {
+		g, err := launch(ctx, opts, ip, token, dir)
+		if err == nil || !errors.Is(err, errExited) || i == attempts {
+			return g, err
+		}
+	}
+}
+
+// errExited marks a server that exited before it was ready.
+var errExited = errors.New("exited at start")
+
+// launch starts one server process and waits until it answers.
+func launch(ctx context.Context, opts Options, ip, token, dir string) (*Gateway, error) {
 	port := opts.Port
 	if port == 0 {
 		p, err := freePort(ip)
@@ -172,24 +201,32 @@ func Start(ctx context.Context, opts Options) (*Gateway, error) {
 		}
 		port = p
 	}
-	srv, err := find(ctx, ip, port, token, dir, opts.Pythons)
+	srv, err := find(ctx, ip, port, token, dir, opts.Pythons, opts.ServerOnly)
 	if err != nil {
 		return nil, err
 	}
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
 	g := &Gateway{
-		URL:    "http://" + addr,
-		Token:  token,
-		Kind:   srv.kind,
-		Addr:   addr,
-		exited: make(chan struct{}),
-		tail:   &tailBuffer{max: 4096},
+		URL:        "http://" + addr,
+		Token:      token,
+		Kind:       srv.kind,
+		Addr:       addr,
+		exited:     make(chan struct{}),
+		tail:       &tailBuffer{max: 4096},
+		runtimeDir: opts.RuntimeDir,
+	}
+	if g.runtimeDir == "" {
+		if g.runtimeDir, err = os.MkdirTemp("", "analyst-jupyter-runtime-"); err != nil {
+			return nil, err
+		}
+		g.ownRuntime = true
 	}
 	// Not CommandContext: the gateway must outlive a cancelled ctx long
 	// enough for its kernels to be deleted; Stop ends it.
 	cmd := exec.Command(srv.argv[0], srv.argv[1:]...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), srv.env...)
+	cmd.Env = append(append(os.Environ(), srv.env...), opts.Env...)
+	cmd.Env = append(cmd.Env, "JUPYTER_RUNTIME_DIR="+g.runtimeDir)
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Stdout = g.tail
 	cmd.Stderr = g.tail
@@ -198,6 +235,7 @@ func Start(ctx context.Context, opts Options) (*Gateway, error) {
 		cmd.Stderr = cmd.Stdout
 	}
 	if err := cmd.Start(); err != nil {
+		g.removeRuntime()
 		return nil, fmt.Errorf("start %s: %w", srv.kind, err)
 	}
 	g.cmd = cmd
@@ -216,6 +254,12 @@ func Start(ctx context.Context, opts Options) (*Gateway, error) {
 	return g, nil
 }
 
+func (g *Gateway) removeRuntime() {
+	if g.ownRuntime {
+		os.RemoveAll(g.runtimeDir)
+	}
+}
+
 // waitReady polls GET /api until the server answers, it exits, or time runs
 // out.
 func (g *Gateway) waitReady(ctx context.Context, timeout time.Duration) error {
@@ -230,7 +274,7 @@ func (g *Gateway) waitReady(ctx context.Context, timeout time.Duration) error {
 		}
 		select {
 		case <-g.exited:
-			return fmt.Errorf("%s exited at start: %s", g.Kind, g.tail.lastLine())
+			return fmt.Errorf("%s %w: %s", g.Kind, errExited, g.tail.lastLine())
 		case <-ctx.Done():
 			return fmt.Errorf("%s did not answer on %s within %s: %s", g.Kind, g.Addr, timeout, g.tail.lastLine())
 		case <-tick.C:
@@ -296,10 +340,13 @@ func (g *Gateway) Stop() error {
 		case <-g.exited:
 		case <-time.After(stopWait):
 		}
-		// Whatever is left of the group (kernels the server could not shut
-		// down) goes too.
+		// Whatever is left of the group, and any kernel still running from
+		// the server's runtime directory (kernels run in sessions of their
+		// own), goes too.
 		signalGroup(g.cmd, syscall.SIGKILL)
 		<-g.exited
+		killStrays(g.runtimeDir)
+		g.removeRuntime()
 	})
 	return nil
 }

@@ -8,22 +8,20 @@ package jupytertest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/analyst-dev/analyst/internal/localgw"
 )
 
 // Python is the interpreter that has the Debian Jupyter packages.
@@ -32,12 +30,8 @@ const Python = "/usr/bin/python3"
 // Packages names the Debian packages a real server needs.
 const Packages = "python3-jupyter-server python3-ipykernel python3-pandas python3-matplotlib python3-nbformat"
 
-const (
-	// readyTimeout bounds the wait for a new server to answer GET /api.
-	readyTimeout = 60 * time.Second
-	// stopTimeout bounds the wait for a server to exit after SIGTERM.
-	stopTimeout = 10 * time.Second
-)
+// readyTimeout bounds the wait for a new server to answer GET /api.
+const readyTimeout = 60 * time.Second
 
 // Server is a running Jupyter Server.
 type Server struct {
@@ -45,11 +39,8 @@ type Server struct {
 	Token string // the server's token
 	Dir   string // the server's root_dir: kernels start here
 
-	cmd        *exec.Cmd
-	runtimeDir string
-	logPath    string
-	exited     chan struct{}
-	stopOnce   sync.Once
+	gw      *localgw.Gateway
+	logPath string
 }
 
 // errMissing reports that Jupyter is not installed.
@@ -88,41 +79,16 @@ func fail(tb testing.TB, err error) {
 	tb.Fatal(err)
 }
 
-// start starts a server whose files live under dir.
+// start starts a server whose files live under dir: its root, its
+// connection files, and its own configuration, data and IPython
+// directories, so that nothing of the machine's own Jupyter set-up leaks in.
 func start(dir string) (*Server, error) {
 	if out, err := exec.Command(Python, "-c", "import jupyter_server, ipykernel").CombinedOutput(); err != nil {
 		return nil, errMissing{detail: oneLine(string(out), err)}
 	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ { // a free port can be taken before the server binds it
-		s, err := launch(dir, attempt)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-	}
-	return nil, lastErr
-}
-
-// launch starts one server process and waits for it.
-func launch(dir string, attempt int) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	var tok [16]byte
-	_, _ = rand.Read(tok[:])
-	base := filepath.Join(dir, "jupyter"+strconv.Itoa(attempt))
-	s := &Server{
-		URL:        "http://127.0.0.1:" + strconv.Itoa(port),
-		Token:      hex.EncodeToString(tok[:]),
-		Dir:        filepath.Join(base, "root"),
-		runtimeDir: filepath.Join(base, "runtime"),
-		logPath:    filepath.Join(base, "server.log"),
-		exited:     make(chan struct{}),
-	}
-	for _, d := range []string{s.Dir, s.runtimeDir, filepath.Join(base, "config"), filepath.Join(base, "data"), filepath.Join(base, "ipython")} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
+	s := &Server{Dir: filepath.Join(dir, "root"), logPath: filepath.Join(dir, "server.log")}
+	for _, d := range []string{"root", "runtime", "config", "data", "ipython"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			return nil, err
 		}
 	}
@@ -131,75 +97,29 @@ func launch(dir string, attempt int) (*Server, error) {
 		return nil, err
 	}
 	defer logf.Close()
-	s.cmd = exec.Command(Python, "-m", "jupyter_server",
-		"--allow-root",
-		"--ServerApp.ip=127.0.0.1",
-		"--ServerApp.port="+strconv.Itoa(port),
-		"--ServerApp.port_retries=0",
-		"--ServerApp.token="+s.Token,
-		"--ServerApp.open_browser=False",
-		"--ServerApp.root_dir="+s.Dir,
-	)
-	s.cmd.Dir = s.Dir
-	s.cmd.Stdout = logf
-	s.cmd.Stderr = logf
-	s.cmd.Env = append(os.Environ(),
-		"JUPYTER_RUNTIME_DIR="+s.runtimeDir,
-		"JUPYTER_CONFIG_DIR="+filepath.Join(base, "config"),
-		"JUPYTER_DATA_DIR="+filepath.Join(base, "data"),
-		"IPYTHONDIR="+filepath.Join(base, "ipython"),
-		"JUPYTER_PLATFORM_DIRS=1",
-		"PYTHONUNBUFFERED=1",
-		"PYDEVD_DISABLE_FILE_VALIDATION=1",
-	)
-	s.cmd.SysProcAttr = procAttr()
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start Jupyter Server: %w", err)
-	}
-	go func() {
-		_ = s.cmd.Wait()
-		close(s.exited)
-	}()
-	if err := s.waitReady(); err != nil {
-		s.Stop()
-		return nil, fmt.Errorf("%w\nserver log:\n%s", err, s.logTail())
-	}
-	return s, nil
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// waitReady polls GET /api until the server answers or gives up.
-func (s *Server) waitReady() error {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api", nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-s.exited:
-			return errors.New("Jupyter Server exited before it was ready")
-		case <-ctx.Done():
-			return errors.New("Jupyter Server was not ready in time")
-		case <-tick.C:
-		}
+	s.gw, err = localgw.Start(ctx, localgw.Options{
+		Workdir:      s.Dir,
+		Pythons:      []string{Python},
+		ServerOnly:   true,
+		RuntimeDir:   filepath.Join(dir, "runtime"),
+		ReadyTimeout: readyTimeout,
+		Log:          logf,
+		Env: []string{
+			"JUPYTER_CONFIG_DIR=" + filepath.Join(dir, "config"),
+			"JUPYTER_DATA_DIR=" + filepath.Join(dir, "data"),
+			"IPYTHONDIR=" + filepath.Join(dir, "ipython"),
+			"JUPYTER_PLATFORM_DIRS=1",
+			"PYTHONUNBUFFERED=1",
+			"PYDEVD_DISABLE_FILE_VALIDATION=1",
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w\nserver log:\n%s", err, s.logTail())
 	}
+	s.URL, s.Token = s.gw.URL, s.gw.Token
+	return s, nil
 }
 
 // logTail returns the end of the server's log.
@@ -275,31 +195,9 @@ func (c cancelOnClose) Close() error {
 	return err
 }
 
-// Stop deletes the server's kernels, stops the server (SIGTERM, then
-// SIGKILL to its process group) and kills any kernel left behind. It is
-// safe to call more than once.
-func (s *Server) Stop() {
-	s.stopOnce.Do(func() {
-		if ids, err := s.kernelIDs(); err == nil {
-			for _, id := range ids {
-				if resp, err := s.request(http.MethodDelete, "/api/kernels/"+id); err == nil {
-					resp.Body.Close()
-				}
-			}
-		}
-		signalGroup(s.cmd, false)
-		t := time.NewTimer(stopTimeout)
-		select {
-		case <-s.exited:
-			t.Stop()
-		case <-t.C:
-			signalGroup(s.cmd, true)
-			<-s.exited
-		}
-		signalGroup(s.cmd, true) // children in the server's group
-		killStrays(s.runtimeDir)
-	})
-}
+// Stop deletes the server's kernels, stops the server and kills any kernel
+// left behind. It is safe to call more than once.
+func (s *Server) Stop() { s.gw.Stop() }
 
 // oneLine summarises a failed command.
 func oneLine(out string, err error) string {
