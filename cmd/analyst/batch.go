@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -315,7 +316,8 @@ func (b *batchRun) taskLine(r batch.Result) {
 func (b *batchRun) table(results []batch.Result) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	tw := tabwriter.NewWriter(b.io.Out, 0, 0, 2, ' ', 0)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSTATUS\tTURNS\tTOKENS\tDURATION\tREASON")
 	passed := 0
 	for _, r := range results {
@@ -325,6 +327,9 @@ func (b *batchRun) table(results []batch.Result) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.1fs\t%s\n", r.Name, r.Status, r.Turns, r.PromptTokens+r.CompletionTokens, r.Duration.Seconds(), r.Reason)
 	}
 	tw.Flush()
+	for line := range strings.Lines(buf.String()) {
+		fmt.Fprintln(b.io.Out, strings.TrimRight(line, " \n"))
+	}
 	fmt.Fprintf(b.io.Out, "%d of %d passed\n", passed, len(results))
 }
 

@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/analyst-dev/analyst/internal/batch"
 	"github.com/analyst-dev/analyst/internal/llmtest"
@@ -152,6 +155,30 @@ func TestBatch(t *testing.T) {
 			{Content: fence("print(1)")},
 		},
 	}}
+	// With -j 2 the first two tasks run at once: the first LLM request of
+	// each waits for the other's (or gives up after a while, failing).
+	var (
+		firstMu sync.Mutex
+		first   = map[string]bool{}
+		both    = make(chan struct{})
+	)
+	script.hold = func(marker string) {
+		firstMu.Lock()
+		if first[marker] || marker == "[endless]" {
+			firstMu.Unlock()
+			return
+		}
+		first[marker] = true
+		if len(first) == 2 {
+			close(both)
+		}
+		firstMu.Unlock()
+		select {
+		case <-both:
+		case <-time.After(30 * time.Second):
+			t.Errorf("task %s ran alone: with -j 2 the first two tasks run at once", marker)
+		}
+	}
 	llm.Respond(script.respond)
 	setLLM(t, llm)
 
@@ -461,5 +488,58 @@ func TestBatchFormatsAgree(t *testing.T) {
 	}
 	if want := []string{"x: 1 regex=false", "/y+/ regex=true", `/z\d/ regex=true`, "/w/ regex=false"}; !slices.Equal(got, want) {
 		t.Errorf("expectations = %q, want %q", got, want)
+	}
+}
+
+// TestBatchLocalGateway: with no gateway configured, one local gateway
+// serves every task of the batch and is stopped at its end; a batch whose
+// tasks all pass exits 0.
+func TestBatchLocalGateway(t *testing.T) {
+	jupytertest.Start(t) // skips (or fails under CI) when Jupyter is missing
+	t.Setenv("JUPYTER_GATEWAY_URL", "")
+	t.Setenv("JUPYTER_GATEWAY_AUTH_TOKEN", "")
+	llm := llmtest.NewServer(t)
+	script := &byTask{t: t, scripts: map[string][]llmtest.Reply{}}
+	var jsonl strings.Builder
+	for _, name := range []string{"one", "two", "three"} {
+		marker := "[" + name + "]"
+		script.scripts[marker] = []llmtest.Reply{
+			{Content: "Sub-task 1: print the task's name."},
+			{Content: fence("print('hello " + name + "')")},
+			{Content: "Printed it.\nTERMINATION"},
+		}
+		fmt.Fprintf(&jsonl, `{"name": %q, "task": "%s say hello", "expect": ["/hello %s$/"]}`+"\n", name, marker, name)
+	}
+	llm.Respond(script.respond)
+	setLLM(t, llm)
+	file := filepath.Join(t.TempDir(), "hello.jsonl")
+	if err := os.WriteFile(file, []byte(jsonl.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, context.Background(), "batch", file, "-j", "3", "--workdir", t.TempDir(), "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	started := regexp.MustCompile(`(?m)^local Jupyter (Server|Kernel Gateway) [0-9.]+ on (127\.0\.0\.1:\d+), stopped on exit$`).FindAllStringSubmatch(stderr, -1)
+	if len(started) != 1 {
+		t.Fatalf("%d local gateways started, want 1:\n%s", len(started), stderr)
+	}
+	if _, err := http.Get("http://" + started[0][2] + "/api"); err == nil {
+		t.Errorf("the local gateway on %s still answers after the batch", started[0][2])
+	}
+	if !strings.HasSuffix(stdout, "3 of 3 passed\n") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	// Each task's transcript names the one gateway's kernels, not a gateway
+	// of its own.
+	for _, name := range []string{"one", "two", "three"} {
+		tr, err := os.ReadFile(filepath.Join(out, name, "transcript.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(tr), "local Jupyter") || !strings.Contains(string(tr), "hello "+name) {
+			t.Errorf("%s/transcript.txt:\n%s", name, tr)
+		}
 	}
 }

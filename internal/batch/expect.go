@@ -15,7 +15,8 @@ import (
 type Expectation struct {
 	// Text is the substring, or the expression's source.
 	Text string
-	// Re is the compiled expression; nil for a substring.
+	// Re is the compiled expression, in multi-line mode (^ and $ match at
+	// line boundaries); nil for a substring.
 	Re *regexp.Regexp
 }
 
@@ -89,8 +90,10 @@ func expectation(v any) (Expectation, error) {
 	return Expectation{}, fmt.Errorf("expect: want text, /regex/ or {regex: ...}, got %s", show(v))
 }
 
+// compile compiles a regular expression of an expectation in multi-line
+// mode: ^ and $ match at the start and end of each line of the text.
 func compile(src string) (Expectation, error) {
-	re, err := regexp.Compile(src)
+	re, err := regexp.Compile("(?m)" + src)
 	if err != nil {
 		var se *syntax.Error
 		if errors.As(err, &se) {
