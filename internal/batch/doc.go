@@ -8,6 +8,7 @@
 // (relative to the batch file's directory), optional per-task settings and a
 // list of expectations. An expectation is a plain substring, a regular
 // expression written /like this/ (RE2 syntax, with ^ and $ matching at line
-// boundaries), or a mapping {regex: "..."} or {text: "..."}. A task meets an expectation when the planner's final summary
-// or the text of any executed cell's outputs contains it.
+// boundaries), or a mapping {regex: "..."} or {text: "..."}. A task meets
+// an expectation when the planner's final summary or the text of any
+// executed cell's outputs contains it.
 package batch
