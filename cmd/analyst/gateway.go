@@ -135,10 +135,7 @@ func plainTokenWarning(raw, token string) string {
 		return ""
 	}
 	host := u.Hostname()
-	if host == "localhost" {
-		return ""
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if isLoopback(host) {
 		return ""
 	}
 	return fmt.Sprintf("analyst: warning: the gateway token goes to %s over plain http, readable on the way: use https", host)
@@ -253,4 +250,14 @@ func pathProblem(err error) string {
 		return "permission denied"
 	}
 	return err.Error()
+}
+
+// isLoopback reports whether host is this machine: localhost or a loopback
+// address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -11,9 +12,11 @@ import (
 )
 
 type serverOptions struct {
-	ip      string
-	port    int
-	workdir string
+	ip       string
+	port     int
+	workdir  string
+	certFile string
+	keyFile  string
 }
 
 func newServerCmd(io *console.IO) *cobra.Command {
@@ -33,6 +36,8 @@ shells at it. Ctrl-C stops it and its kernels.`,
 	f.StringVar(&opts.ip, "ip", "127.0.0.1", "address to listen on")
 	f.IntVar(&opts.port, "port", 0, "port to listen on (default: a free one)")
 	f.StringVar(&opts.workdir, "workdir", "", "the kernels' working directory (default: the current directory)")
+	f.StringVar(&opts.certFile, "certfile", "", "serve https/wss with this PEM certificate (with --keyfile)")
+	f.StringVar(&opts.keyFile, "keyfile", "", "the certificate's PEM private key")
 	return cmd
 }
 
@@ -40,7 +45,18 @@ func runServer(ctx context.Context, io *console.IO, opts *serverOptions) error {
 	if opts.port < 0 || opts.port > 65535 {
 		return usageErrorf("--port must be between 0 and 65535, got %d", opts.port)
 	}
-	gw, err := localgw.Start(ctx, localgw.Options{IP: opts.ip, Port: opts.port, Workdir: opts.workdir})
+	if (opts.certFile == "") != (opts.keyFile == "") {
+		return usageErrorf("--certfile and --keyfile go together")
+	}
+	for _, f := range []string{opts.certFile, opts.keyFile} {
+		if _, err := os.Stat(f); f != "" && err != nil {
+			return usageErrorf("%s: %s", f, pathProblem(err))
+		}
+	}
+	if opts.certFile == "" && !isLoopback(opts.ip) {
+		fmt.Fprintf(io.Err, "analyst: warning: serving plain http on %s: the token crosses the network readable; use --certfile and --keyfile\n", opts.ip)
+	}
+	gw, err := localgw.Start(ctx, localgw.Options{IP: opts.ip, Port: opts.port, Workdir: opts.workdir, CertFile: opts.certFile, KeyFile: opts.keyFile})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -63,6 +64,9 @@ type Options struct {
 	RuntimeDir string
 	// Env is added to the server's environment.
 	Env []string
+	// CertFile and KeyFile, when set, make the server speak https (and wss)
+	// with that certificate and key, for a gateway other machines reach.
+	CertFile, KeyFile string
 }
 
 // Gateway is a running local gateway.
@@ -94,8 +98,9 @@ type server struct {
 }
 
 // find looks for Kernel Gateway, then for a Python with jupyter_server.
-func find(ctx context.Context, ip string, port int, token, dir string, pys []string, serverOnly bool) (server, error) {
+func find(ctx context.Context, ip string, port int, token, dir string, opts Options) (server, error) {
 	p := strconv.Itoa(port)
+	pys, serverOnly := opts.Pythons, opts.ServerOnly
 	if kg, err := exec.LookPath("jupyter-kernelgateway"); err == nil && !serverOnly {
 		argv := append([]string{kg,
 			"--KernelGatewayApp.ip=" + ip,
@@ -104,6 +109,9 @@ func find(ctx context.Context, ip string, port int, token, dir string, pys []str
 			"--JupyterWebsocketPersonality.list_kernels=True",
 			"--JupyterApp.answer_yes=True",
 		}, cullFlags...)
+		if opts.CertFile != "" {
+			argv = append(argv, "--KernelGatewayApp.certfile="+opts.CertFile, "--KernelGatewayApp.keyfile="+opts.KeyFile)
+		}
 		return server{kind: "Jupyter Kernel Gateway", argv: argv, env: []string{"KG_AUTH_TOKEN=" + token}}, nil
 	}
 	if pys == nil {
@@ -124,6 +132,9 @@ func find(ctx context.Context, ip string, port int, token, dir string, pys []str
 			argv = append(argv, "--allow-root")
 		}
 		argv = append(argv, cullFlags...)
+		if opts.CertFile != "" {
+			argv = append(argv, "--ServerApp.certfile="+opts.CertFile, "--ServerApp.keyfile="+opts.KeyFile)
+		}
 		// The token goes in the environment, where other users' ps cannot
 		// see it.
 		return server{kind: "Jupyter Server", argv: argv, env: []string{"JUPYTER_TOKEN=" + token}}, nil
@@ -201,13 +212,17 @@ func launch(ctx context.Context, opts Options, ip, token, dir string) (*Gateway,
 		}
 		port = p
 	}
-	srv, err := find(ctx, ip, port, token, dir, opts.Pythons, opts.ServerOnly)
+	srv, err := find(ctx, ip, port, token, dir, opts)
 	if err != nil {
 		return nil, err
 	}
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	scheme := "http"
+	if opts.CertFile != "" {
+		scheme = "https"
+	}
 	g := &Gateway{
-		URL:        "http://" + addr,
+		URL:        scheme + "://" + addr,
 		Token:      token,
 		Kind:       srv.kind,
 		Addr:       addr,
@@ -298,7 +313,7 @@ func (g *Gateway) call(ctx context.Context, method, path string, out any) error 
 		return err
 	}
 	req.Header.Set("Authorization", "token "+g.Token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := probeClient.Do(req)
 	if err != nil {
 		return err
 	}
@@ -311,6 +326,11 @@ func (g *Gateway) call(ctx context.Context, method, path string, out any) error 
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
 }
+
+// probeClient talks to the server this package started, on this machine:
+// it does not verify a certificate it was itself given (the clients of the
+// gateway do).
+var probeClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 
 // Describe is the one line that tells the user what was started.
 func (g *Gateway) Describe() string {

@@ -8,10 +8,18 @@ package jupytertest
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,9 +43,12 @@ const readyTimeout = 60 * time.Second
 
 // Server is a running Jupyter Server.
 type Server struct {
-	URL   string // http://127.0.0.1:PORT, without the token
+	URL   string // http://127.0.0.1:PORT (https with StartTLS), without the token
 	Token string // the server's token
 	Dir   string // the server's root_dir: kernels start here
+	// CACert is the PEM file of the self-signed certificate a StartTLS
+	// server uses; "" for plain http.
+	CACert string
 
 	gw      *localgw.Gateway
 	logPath string
@@ -56,7 +67,7 @@ func (e errMissing) Error() string {
 // fails when the environment has CI=true.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := start(tb.TempDir())
+	s, err := start(tb.TempDir(), false)
 	if err != nil {
 		fail(tb, err)
 	}
@@ -67,7 +78,19 @@ func Start(tb testing.TB) *Server {
 // Launch starts a server whose files live under dir, for programs that are
 // not tests (benchmarks). The caller must Stop it. The error says which
 // Debian packages to install when Jupyter is missing.
-func Launch(dir string) (*Server, error) { return start(dir) }
+func Launch(dir string) (*Server, error) { return start(dir, false) }
+
+// StartTLS is Start with https and wss: the server uses a new self-signed
+// certificate for 127.0.0.1, whose PEM file is Server.CACert.
+func StartTLS(tb testing.TB) *Server {
+	tb.Helper()
+	s, err := start(tb.TempDir(), true)
+	if err != nil {
+		fail(tb, err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
 
 // fail skips on a missing Jupyter (outside CI) and fails otherwise.
 func fail(tb testing.TB, err error) {
@@ -82,7 +105,7 @@ func fail(tb testing.TB, err error) {
 // start starts a server whose files live under dir: its root, its
 // connection files, and its own configuration, data and IPython
 // directories, so that nothing of the machine's own Jupyter set-up leaks in.
-func start(dir string) (*Server, error) {
+func start(dir string, withTLS bool) (*Server, error) {
 	if out, err := exec.Command(Python, "-c", "import jupyter_server, ipykernel").CombinedOutput(); err != nil {
 		return nil, errMissing{detail: oneLine(string(out), err)}
 	}
@@ -97,9 +120,19 @@ func start(dir string) (*Server, error) {
 		return nil, err
 	}
 	defer logf.Close()
+	var certFile, keyFile string
+	if withTLS {
+		certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+		if err := selfSigned(certFile, keyFile); err != nil {
+			return nil, err
+		}
+		s.CACert = certFile
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
 	s.gw, err = localgw.Start(ctx, localgw.Options{
+		CertFile:     certFile,
+		KeyFile:      keyFile,
 		Workdir:      s.Dir,
 		Pythons:      []string{Python},
 		ServerOnly:   true,
@@ -240,7 +273,7 @@ func (p *Pool) Server(tb testing.TB) *Server {
 			tb.Fatal(err)
 		}
 		p.dir = dir
-		p.srv, p.err = start(dir)
+		p.srv, p.err = start(dir, false)
 	}
 	if p.err != nil {
 		fail(tb, p.err)
@@ -264,3 +297,36 @@ func (p *Pool) Close() {
 
 // Log returns the end of the server's log, for diagnosing a failed test.
 func (s *Server) Log() string { return s.logTail() }
+
+// selfSigned writes a new self-signed certificate for 127.0.0.1 and
+// localhost, and its key, as PEM files.
+func selfSigned(certFile, keyFile string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "jupytertest"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		DNSNames:              []string{"localhost"},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+}
