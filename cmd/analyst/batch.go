@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/analyst-dev/analyst/agents/executor"
 	"github.com/analyst-dev/analyst/internal/batch"
 	"github.com/analyst-dev/analyst/internal/console"
 	"github.com/analyst-dev/analyst/internal/localgw"
@@ -67,27 +66,9 @@ Exit codes: 0 every task finished and met its expectations, 1 one did not,
 	}
 	f := cmd.Flags()
 	r := &opts.run
-	r.gateway.register(f, true)
+	r.register(f)
 	f.IntVarP(&opts.jobs, "jobs", "j", 1, "tasks run at once, each in its own kernel")
 	f.StringVar(&opts.out, "out", "", "directory for the batch's records (default ./runs/batch-<UTC time>)")
-	f.StringVarP(&r.model, "model", "m", "", "LLM model for every agent, unless a task names one (env "+envModel+", default "+defaultModel+")")
-	f.StringVar(&r.plannerModel, "planner-model", "", "model for the planner (default --model)")
-	f.StringVar(&r.writerModel, "writer-model", "", "model for the writer (default --model)")
-	f.Var(&r.temperature, "temperature", "sampling temperature, 0-2 (default: the server's)")
-	f.Var(&r.topP, "top-p", "nucleus sampling, 0-1 (default: the server's)")
-	f.IntVar(&r.maxTurns, "max-turns", 30, "stop a task after this many agent turns, unless it sets max_turns")
-	f.DurationVar(&r.timeout, "timeout", 0, "wall-clock limit of each task, unless it sets timeout (0: no limit)")
-	f.IntVar(&r.maxTokens, "max-tokens", 0, "LLM token budget of each task, unless it sets max_tokens (0: no limit)")
-	f.DurationVar(&r.cellTimeout, "cell-timeout", 120*time.Second, "interrupt a cell after this long, unless the task sets cell_timeout")
-	f.IntVar(&r.outputCap, "output-cap", executor.DefaultCap, "characters of each cell's output the LLM sees")
-	f.IntVar(&r.maxOutput, "max-output", 4<<20, "bytes of output kept per cell; the rest is counted and dropped")
-	f.StringVar(&r.promptsDir, "prompts", "", "directory with planner.md / writer.md / tool.md overriding the built-in prompts")
-	f.StringVar(&r.mode, "mode", modeTeam, "team or tool, unless a task sets mode")
-	f.BoolVarP(&r.verbose, "verbose", "v", false, "show each cell's code again in the transcripts")
-	f.BoolVar(&r.rebuildState, "rebuild-state", false, "after a kernel died or was lost, re-run the cells that had succeeded")
-	f.IntVar(&r.llmRetries, "llm-retries", 5, "retries of a failed LLM request before a task fails")
-	f.Float64Var(&r.priceIn, "price-in", 0, "USD per million prompt tokens, for the cost (default: list prices of well-known models)")
-	f.Float64Var(&r.priceOut, "price-out", 0, "USD per million completion tokens, for the cost")
 	return cmd
 }
 

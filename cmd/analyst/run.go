@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/analyst-dev/analyst/agents/chat"
 	"github.com/analyst-dev/analyst/agents/executor"
@@ -88,30 +89,36 @@ Exit codes: 0 the planner finished, 1 an error ended the run, 2 usage error,
 		},
 	}
 	f := cmd.Flags()
-	opts.gateway.register(f, true)
+	opts.register(f)
 	f.StringVarP(&opts.task, "task", "t", "", "what to analyse (required)")
 	f.StringArrayVarP(&opts.data, "data", "d", nil, "local file to put in the kernel's working directory (repeatable)")
+	f.StringVar(&opts.out, "out", "", "directory for the run's records: notebook, report, figures, events (default ./runs/<UTC time>-<task>)")
+	f.BoolVar(&opts.json, "json", false, "stream the run's events as JSON lines on stdout (the transcript goes to stderr)")
+	return cmd
+}
+
+// register adds the flags every analysis has, whether run alone or in a
+// batch: the gateway, the models, the limits and the records' prices.
+func (opts *runOptions) register(f *pflag.FlagSet) {
+	opts.gateway.register(f, true)
 	f.StringVarP(&opts.model, "model", "m", "", "LLM model for every agent (env "+envModel+", default "+defaultModel+")")
 	f.StringVar(&opts.plannerModel, "planner-model", "", "model for the planner (default --model)")
 	f.StringVar(&opts.writerModel, "writer-model", "", "model for the writer (default --model)")
 	f.Var(&opts.temperature, "temperature", "sampling temperature, 0-2 (default: the server's)")
 	f.Var(&opts.topP, "top-p", "nucleus sampling, 0-1 (default: the server's)")
 	f.IntVar(&opts.maxTurns, "max-turns", 30, "stop after this many agent turns")
-	f.DurationVar(&opts.timeout, "timeout", 0, "stop the run after this much wall-clock time (0: no limit)")
+	f.DurationVar(&opts.timeout, "timeout", 0, "stop after this much wall-clock time (0: no limit)")
 	f.IntVar(&opts.maxTokens, "max-tokens", 0, "stop once the LLM has used this many tokens (0: no limit)")
 	f.DurationVar(&opts.cellTimeout, "cell-timeout", 120*time.Second, "interrupt a cell after this long; the kernel keeps its state")
 	f.IntVar(&opts.outputCap, "output-cap", executor.DefaultCap, "characters of each cell's output the LLM sees")
 	f.IntVar(&opts.maxOutput, "max-output", 4<<20, "bytes of output kept per cell; the rest is counted and dropped")
 	f.StringVar(&opts.promptsDir, "prompts", "", "directory with planner.md / writer.md / tool.md overriding the built-in prompts")
-	f.StringVar(&opts.out, "out", "", "directory for the run's records: notebook, report, figures, events (default ./runs/<UTC time>-<task>)")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "show each cell's code again when it runs")
 	f.StringVar(&opts.mode, "mode", modeTeam, "team: planner, writer and executor take turns; tool: one agent calls an execute_code tool")
 	f.BoolVar(&opts.rebuildState, "rebuild-state", false, "after the kernel died or was lost, re-run the cells that had succeeded to bring its variables back")
-	f.IntVar(&opts.llmRetries, "llm-retries", 5, "retries of a failed LLM request (429, 5xx, dropped streams, timeouts) before the run fails")
-	f.BoolVar(&opts.json, "json", false, "stream the run's events as JSON lines on stdout (the transcript goes to stderr)")
+	f.IntVar(&opts.llmRetries, "llm-retries", 5, "retries of a failed LLM request (429, 5xx, dropped streams, timeouts)")
 	f.Float64Var(&opts.priceIn, "price-in", 0, "USD per million prompt tokens, for the cost (default: list prices of well-known models)")
 	f.Float64Var(&opts.priceOut, "price-out", 0, "USD per million completion tokens, for the cost")
-	return cmd
 }
 
 // validate checks the options a person typed, before anything starts.

@@ -3,12 +3,9 @@ package batch
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,6 +15,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/analyst-dev/analyst/internal/record"
 )
 
 // Task is one analysis of a batch.
@@ -406,26 +405,13 @@ func sameContent(a, b string) (bool, error) {
 	if fa.Size() != fb.Size() {
 		return false, nil
 	}
-	ha, err := fileHash(a)
+	ha, err := record.NewDataFile("", a)
 	if err != nil {
 		return false, err
 	}
-	hb, err := fileHash(b)
+	hb, err := record.NewDataFile("", b)
 	if err != nil {
 		return false, err
 	}
-	return ha == hb, nil
-}
-
-func fileHash(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return ha.SHA256 == hb.SHA256, nil
 }

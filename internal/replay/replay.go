@@ -5,11 +5,8 @@
 package replay
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,10 +93,11 @@ func (s *Session) DataFiles(overrides []string) (paths []string, warnings []stri
 			return nil, nil, fmt.Errorf("data file %s not found (recorded as %s): pass it with --data", df.Name, df.Path)
 		}
 		if df.SHA256 != "" {
-			sum, err := fileSHA256(found)
+			df2, err := record.NewDataFile(df.Name, found)
 			if err != nil {
 				return nil, nil, err
 			}
+			sum := df2.SHA256
 			if sum != df.SHA256 {
 				warnings = append(warnings, fmt.Sprintf("%s differs from the recorded file (sha256 %s…, recorded %s…): outputs may differ", found, sum[:12], df.SHA256[:min(12, len(df.SHA256))]))
 			}
@@ -107,19 +105,6 @@ func (s *Session) DataFiles(overrides []string) (paths []string, warnings []stri
 		paths = append(paths, found)
 	}
 	return paths, warnings, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Ran reports whether the recorded cell was run (not skipped).
