@@ -104,7 +104,24 @@ func (c *fakeClock) Wait(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-const resourceLimit = "Resource Limit: maximum of 2 kernels reached for user 'analyst'"
+// resourceLimit is Enterprise Gateway 3's refusal at EG_MAX_KERNELS_PER_USER
+// (Kernel Gateway's is "Resource Limit").
+const resourceLimit = "A max kernels per user limit has been set to 2 and user 'analyst' currently has 2 active and pending kernels."
+
+func TestEnterpriseGatewayLimitsAreResourceLimits(t *testing.T) {
+	for _, msg := range []string{
+		"Resource Limit",
+		resourceLimit,
+		"A max kernels limit has been set to 4 and there are currently 4 active and pending kernels.",
+	} {
+		eg := &egStart{refuse: func(int) (int, string) { return 403, msg }}
+		c := fakeGateway(t, eg, time.Second)
+		_, err := c.StartKernel(context.Background(), jupyter.StartOptions{})
+		if !errors.Is(err, jupyter.ErrResourceLimit) || errors.Is(err, jupyter.ErrUnauthorized) {
+			t.Errorf("%q: err = %v, want ErrResourceLimit only", msg, err)
+		}
+	}
+}
 
 func TestEnterpriseGatewaySlowStart(t *testing.T) {
 	tests := []struct {
@@ -203,7 +220,7 @@ func TestEnterpriseGatewayQueueTimeout(t *testing.T) {
 	}
 	msg := err.Error()
 	if strings.Count(msg, "start kernel") != 1 || !strings.Contains(msg, "kernel limit for 2m") ||
-		!strings.Contains(msg, "maximum of 2 kernels") || strings.ContainsAny(msg, "\n{<") {
+		!strings.Contains(msg, "limit has been set to 2") || strings.ContainsAny(msg, "\n{<") {
 		t.Errorf("message = %q, want one line naming the wait and the gateway's reason once", msg)
 	}
 }

@@ -176,8 +176,10 @@ func classify(e *HTTPError) error {
 		if m := userRefused.FindStringSubmatch(e.Reason + " " + e.Message); m != nil {
 			return &UserNotAllowedError{User: m[1]}
 		}
+		// Kernel Gateway says "Resource Limit"; Enterprise Gateway 3 says
+		// "A max kernels [per user] limit has been set to N and ...".
 		text := strings.ToLower(e.Reason + " " + e.Message)
-		if strings.Contains(text, "resource limit") {
+		if strings.Contains(text, "resource limit") || strings.Contains(text, "max kernels") {
 			return ErrResourceLimit
 		}
 		return ErrUnauthorized
