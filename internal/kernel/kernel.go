@@ -16,6 +16,9 @@ import (
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
+// errClosed ends a start that was still queueing when Close was called.
+var errClosed = errors.New("the run ended while waiting for a kernel slot")
+
 // deleteTimeout bounds the clean-up that runs after the run's context was
 // cancelled (Ctrl-C): the kernel is still deleted, but not forever. It leaves
 // room for a kernel caught restarting (see jupyter.Client.DeleteKernel).
@@ -45,6 +48,10 @@ type Options struct {
 type Handle struct {
 	opts Options
 	done chan struct{}
+	// closing is closed when Close begins: a start still queueing for a
+	// kernel slot gives up then (nothing is being launched yet).
+	closing     chan struct{}
+	closingOnce sync.Once
 
 	mu      sync.Mutex
 	client  *jupyter.Client
@@ -57,7 +64,7 @@ type Handle struct {
 // Start begins starting a kernel and returns at once. Call Close to delete it,
 // whatever happened.
 func Start(ctx context.Context, opts Options) *Handle {
-	h := &Handle{opts: opts, done: make(chan struct{})}
+	h := &Handle{opts: opts, done: make(chan struct{}), closing: make(chan struct{})}
 	go func() {
 		defer close(h.done)
 		h.err = h.start(ctx)
@@ -108,7 +115,7 @@ func (h *Handle) start(ctx context.Context) error {
 // kernel limit. A start request is not cancelled with the run: a server that
 // got it launches the kernel anyway, and only the id in its answer lets
 // Close delete that kernel; the client's launch timeout bounds it. The waits
-// between requests, though, end with ctx.
+// between requests, though, end with ctx or when Close begins.
 func (h *Handle) startKernel(ctx context.Context, c *jupyter.Client) (jupyter.Kernel, error) {
 	opts := h.opts.Start
 	q := &opts.Queue
@@ -125,6 +132,8 @@ func (h *Handle) startKernel(ctx context.Context, c *jupyter.Client) (jupyter.Ke
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
+		case <-h.closing:
+			return errClosed
 		case <-t.C:
 			return nil
 		}
@@ -245,6 +254,7 @@ func (h *Handle) prepare(ctx context.Context, s *jupyter.Session) error {
 // gets a few seconds of its own. It waits for a start under way to end first,
 // so a kernel the server is still launching is not left behind.
 func (h *Handle) Close(ctx context.Context) error {
+	h.closingOnce.Do(func() { close(h.closing) })
 	<-h.done
 	h.mu.Lock()
 	defer h.mu.Unlock()

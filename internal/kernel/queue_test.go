@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,5 +55,43 @@ func TestStartQueueEndsWithTheRun(t *testing.T) {
 	}
 	if n := requests.Load(); n != 1 {
 		t.Errorf("%d start requests, want 1 (the first wait is at least 500 ms)", n)
+	}
+}
+
+// A run that ends (its LLM failed, a limit hit) while the start still queues
+// is not held up by the queue: Close ends the wait.
+func TestCloseEndsTheQueue(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		json.NewEncoder(w).Encode(map[string]string{"message": "A max kernels limit has been set to 1 and there are currently 1 active and pending kernel."})
+	}))
+	defer srv.Close()
+	c, err := jupyter.NewClient(jupyter.Config{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notices := make(chan string, 4)
+	h := Start(context.Background(), Options{
+		Client:  c,
+		Start:   jupyter.StartOptions{Queue: jupyter.Queue{Timeout: time.Hour}},
+		OnReady: func(msg string) { notices <- msg },
+	})
+	select {
+	case <-notices:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notice that the start is waiting")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- h.Close(context.Background()) }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for the queue")
+	}
+	if _, err := h.Wait(context.Background()); err == nil || !strings.Contains(err.Error(), "kernel slot") {
+		t.Errorf("Wait = %v, want the start ended while queueing", err)
 	}
 }
