@@ -29,6 +29,9 @@ const (
 // temporary name, checked against the local file's SHA-256 in the kernel,
 // and only then renamed to remoteName, replacing any file of that name.
 //
+// A file of that name with the same SHA-256 is left as it is, without
+// sending anything: the data a local gateway already sees, or a re-run's.
+//
 // remoteName must be a plain file name: no path separators, not "." or "..".
 func (s *Session) Upload(ctx context.Context, localPath, remoteName string) error {
 	if err := checkRemoteName(remoteName); err != nil {
@@ -38,6 +41,9 @@ func (s *Session) Upload(ctx context.Context, localPath, remoteName string) erro
 	sum, err := fileSHA256(localPath)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
+	}
+	if have, err := s.remoteSHA256(ctx, remoteName); err == nil && have == sum {
+		return nil
 	}
 	f, err := os.Open(localPath)
 	if err != nil {
@@ -72,6 +78,32 @@ finally:
 		return fmt.Errorf("%s: verify: %w", op, err)
 	}
 	return nil
+}
+
+// remoteSHA256 is the SHA-256 of the kernel's file name, "" when there is
+// no such file.
+func (s *Session) remoteSHA256(ctx context.Context, name string) (string, error) {
+	code := fmt.Sprintf(`def _analyst_sha256(name):
+    import hashlib, os
+    if not os.path.isfile(name):
+        return ''
+    h = hashlib.sha256()
+    with open(name, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
+    return h.hexdigest()
+try:
+    print(_analyst_sha256(%s), end='')
+finally:
+    del _analyst_sha256`, pyString(name))
+	res, err := s.execute(ctx, code, true)
+	switch {
+	case err != nil:
+		return "", err
+	case res.Error != nil:
+		return "", res.Error
+	}
+	return strings.TrimSpace(res.Text()), nil
 }
 
 // uploadChunks appends the file to tmp in the kernel, one cell per chunk.
