@@ -84,21 +84,8 @@ func (h *Handle) start(ctx context.Context) error {
 	h.mu.Lock()
 	h.client = c
 	h.mu.Unlock()
-	k, err := h.startKernel(ctx, c)
+	k, err := h.launch(ctx, c)
 	if err != nil {
-		return err
-	}
-	h.mu.Lock()
-	h.id = k.ID
-	h.mu.Unlock()
-	s, err := c.Connect(ctx, k.ID, h.opts.Session)
-	if err != nil {
-		return err
-	}
-	h.mu.Lock()
-	h.session = s
-	h.mu.Unlock()
-	if err := h.prepare(ctx, s); err != nil {
 		return err
 	}
 	if h.opts.OnReady != nil {
@@ -212,24 +199,35 @@ func (h *Handle) replace(ctx context.Context) error {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
 	c.DeleteKernel(dctx, oldID)
 	cancel()
-	k, err := h.startKernel(ctx, c)
+	k, err := h.launch(ctx, c)
 	if err != nil {
 		return err
+	}
+	if h.opts.OnReady != nil {
+		h.opts.OnReady(fmt.Sprintf("kernel %s was gone; new kernel %s started in its place", short(oldID), short(k.ID)))
+	}
+	return nil
+}
+
+// launch starts a kernel on c, connects to it and prepares it, making it the
+// handle's kernel. The id is kept as soon as the server gives it, so that
+// Close deletes the kernel whatever fails after.
+func (h *Handle) launch(ctx context.Context, c *jupyter.Client) (jupyter.Kernel, error) {
+	k, err := h.startKernel(ctx, c)
+	if err != nil {
+		return k, err
 	}
 	h.mu.Lock()
 	h.id = k.ID
 	h.mu.Unlock()
 	s, err := c.Connect(ctx, k.ID, h.opts.Session)
 	if err != nil {
-		return err
+		return k, err
 	}
 	h.mu.Lock()
 	h.session = s
 	h.mu.Unlock()
-	if h.opts.OnReady != nil {
-		h.opts.OnReady(fmt.Sprintf("kernel %s was gone; new kernel %s started in its place", short(oldID), short(k.ID)))
-	}
-	return h.prepare(ctx, s)
+	return k, h.prepare(ctx, s)
 }
 
 // prepare marks the kernel's process with the start options' KERNEL_*
