@@ -439,22 +439,24 @@ func TestFaultMatrix(t *testing.T) {
 		p := newCutProxy(t, m.js.URL)
 		llm := scripted(t, nil,
 			plan("Sub-task 1: count slowly."),
-			code("import time\nfor i in range(6):\n    print('tick', i, flush=True)\n    time.sleep(0.5)\nprint('complete')"),
+			code("import time\nfor i in range(6):\n    print('tick', i, flush=True)\n    if i == 2:\n        open('ticked-2', 'w').close()\n    time.sleep(0.5)\nprint('complete')"),
 			done("Counted."))
 		go func() {
-			// Cut once the cell is running: the kernel is busy.
-			c, _ := jupyter.NewClient(jupyter.Config{URL: m.js.URL, Token: m.js.Token})
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			// Cut every connection mid-cell: once the cell has printed three
+			// ticks, which it marks with a file in the kernel's directory.
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			tick := time.NewTicker(20 * time.Millisecond)
+			tick := time.NewTicker(10 * time.Millisecond)
 			defer tick.Stop()
 			for ctx.Err() == nil {
-				if ks, err := c.ListKernels(ctx); err == nil && len(ks) == 1 && ks[0].ExecutionState == "busy" && p.open() > 0 {
-					time.Sleep(700 * time.Millisecond) // mid-cell: a few ticks printed
+				if _, err := os.Stat(filepath.Join(m.js.Dir, "ticked-2")); err == nil {
 					p.cut()
 					return
 				}
-				<-tick.C
+				select {
+				case <-tick.C:
+				case <-ctx.Done():
+				}
 			}
 		}()
 		m.run(t, row, llm, "--task", "count", "--gateway-url", p.url)
