@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -210,7 +211,7 @@ func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
 	}
 	rec, err := record.New(out, opts.meta(started))
 	if err != nil {
-		return err
+		return usageErrorf("--out %s: cannot write the run's records there: %v", out, errors.Unwrap(err))
 	}
 	defer func() {
 		if err := rec.Close(); err != nil {

@@ -45,6 +45,7 @@ func TestUsageErrors(t *testing.T) {
 		{"malformed URL", []string{"run", "-t", "x", "--gateway-url", "ftp://host"}, `analyst: invalid gateway URL "ftp://host": scheme must be http or https`},
 		{"unknown flag", []string{"run", "--colour"}, "analyst: unknown flag: --colour"},
 		{"unknown command", []string{"frobnicate"}, `analyst: unknown command "frobnicate" for "analyst"`},
+		{"unwritable out", []string{"run", "-t", "x", "--out", data + "/sub"}, "analyst: --out " + data + "/sub: cannot write the run's records there: mkdir " + data + ": not a directory"},
 		{"exec without code", []string{"exec"}, "analyst: no code: pass CODE, -f FILE, or - to read standard input"},
 		{"exec both", []string{"exec", "-f", data, "print(1)"}, "analyst: give the code either with -f or as an argument, not both"},
 		{"exec missing file", []string{"exec", "-f", filepath.Join(dir, "x.py")}, "analyst: -f " + filepath.Join(dir, "x.py") + ": no such file"},
