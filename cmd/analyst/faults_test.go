@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -439,24 +440,19 @@ func TestFaultMatrix(t *testing.T) {
 		p := newCutProxy(t, m.js.URL)
 		llm := scripted(t, nil,
 			plan("Sub-task 1: count slowly."),
-			code("import time\nfor i in range(6):\n    print('tick', i, flush=True)\n    if i == 2:\n        open('ticked-2', 'w').close()\n    time.sleep(0.5)\nprint('complete')"),
+			code("import time\nfor i in range(6):\n    print('tick', i, flush=True)\n    time.sleep(0.5)\nprint('complete')"),
 			done("Counted."))
+		// Cut every connection mid-cell, once "tick 2" has gone through the
+		// proxy to analyst: between two outputs, as a network drop that the
+		// protocol can recover from (the server buffers what comes after and
+		// replays it to the same session). A byte the server had already
+		// written into a connection that then breaks is lost to any client.
+		p.watch("tick 2")
 		go func() {
-			// Cut every connection mid-cell: once the cell has printed three
-			// ticks, which it marks with a file in the kernel's directory.
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			tick := time.NewTicker(10 * time.Millisecond)
-			defer tick.Stop()
-			for ctx.Err() == nil {
-				if _, err := os.Stat(filepath.Join(m.js.Dir, "ticked-2")); err == nil {
-					p.cut()
-					return
-				}
-				select {
-				case <-tick.C:
-				case <-ctx.Done():
-				}
+			select {
+			case <-p.seen:
+				p.cut()
+			case <-time.After(60 * time.Second):
 			}
 		}()
 		m.run(t, row, llm, "--task", "count", "--gateway-url", p.url)
@@ -565,9 +561,47 @@ type cutProxy struct {
 	url string
 	l   net.Listener
 
-	mu    sync.Mutex
-	conns []net.Conn
-	n     int
+	mu      sync.Mutex
+	conns   []net.Conn
+	n       int
+	pattern []byte
+	seen    chan struct{} // closed once the server sent pattern to the client
+	once    sync.Once
+}
+
+// watch makes seen close once the server has sent s to the client.
+func (p *cutProxy) watch(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pattern = []byte(s)
+}
+
+// forward copies the server's bytes to the client, watching for the pattern
+// (which may straddle two reads).
+func (p *cutProxy) forward(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	var tail []byte
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+			p.mu.Lock()
+			pat := p.pattern
+			p.mu.Unlock()
+			if len(pat) > 0 {
+				window := append(tail, buf[:n]...)
+				if bytes.Contains(window, pat) {
+					p.once.Do(func() { close(p.seen) })
+				}
+				tail = window[max(0, len(window)-len(pat)):]
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func newCutProxy(t *testing.T, target string) *cutProxy {
@@ -579,7 +613,7 @@ func newCutProxy(t *testing.T, target string) *cutProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &cutProxy{url: "http://" + l.Addr().String(), l: l}
+	p := &cutProxy{url: "http://" + l.Addr().String(), l: l, seen: make(chan struct{})}
 	t.Cleanup(func() { l.Close(); p.cut() })
 	go func() {
 		for {
@@ -596,7 +630,7 @@ func newCutProxy(t *testing.T, target string) *cutProxy {
 			p.conns = append(p.conns, c, s)
 			p.mu.Unlock()
 			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
+			go func() { p.forward(c, s); c.Close() }()
 		}
 	}()
 	return p
