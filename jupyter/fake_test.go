@@ -131,7 +131,7 @@ func TestReconnectAfterDropMidCell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Status != "ok" || res.ExecutionCount != 3 || len(res.Outputs) != 1 || res.Outputs[0].Text != "part1 part2" {
+	if res.Status != "ok" || res.ExecutionCount != 3 || len(res.Outputs) != 1 || res.Outputs[0].Text != "part1 part2" || !res.Reconnected {
 		t.Errorf("result = %+v", res)
 	}
 	mu.Lock()

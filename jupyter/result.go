@@ -32,6 +32,11 @@ type Result struct {
 	Canceled bool
 	// DroppedBytes counts output bytes dropped past MaxOutputBytes.
 	DroppedBytes int64
+	// Reconnected reports that the connection to the kernel dropped during
+	// the cell and was re-established with the same session: the server
+	// replays what it held back, but output that was on the wire at the
+	// moment of the drop may be missing.
+	Reconnected bool
 }
 
 // Output is one output of a cell.

@@ -445,6 +445,13 @@ func (s *Session) reconnect(old *websocket.Conn, cause error) *websocket.Conn {
 			}
 			s.conn = conn
 			close(s.ready)
+			// What the server buffered arrives on the new connection, but a
+			// message it had written into the broken one is lost.
+			for _, c := range s.calls {
+				c.mu.Lock()
+				c.res.Reconnected = true
+				c.mu.Unlock()
+			}
 			return conn
 		}
 		if s.ctx.Err() != nil {

@@ -259,6 +259,9 @@ func (e *Executor) Format(c team.Cell) string {
 	case res.Canceled:
 		b.WriteString("\nThe cell was interrupted.")
 	}
+	if res.Reconnected {
+		b.WriteString("\nThe connection to the kernel dropped during the cell and was restored; output printed at that moment may be missing.")
+	}
 	out := Text(res, c.Figures)
 	if res.DroppedBytes > 0 {
 		out += fmt.Sprintf("\n… %d more bytes of output were dropped …", res.DroppedBytes)

@@ -458,9 +458,11 @@ func TestFaultMatrix(t *testing.T) {
 		m.run(t, row, llm, "--task", "count", "--gateway-url", p.url)
 		out := lastPrompt(llm)
 		complete := strings.Contains(out, "tick 0\ntick 1\ntick 2\ntick 3\ntick 4\ntick 5\ncomplete")
-		row.observed = fmt.Sprintf("exit %d; connections cut: %d; output complete: %v", row.exitCode, p.cuts(), complete)
+		told := strings.Contains(out, "The connection to the kernel dropped during the cell and was restored")
+		row.observed = fmt.Sprintf("exit %d; connections cut: %d; output complete: %v; LLM told of the drop: %v", row.exitCode, p.cuts(), complete, told)
 		m.check(t, row, is(row.exitCode == 0, "exit 0"), is(p.cuts() > 0, "the proxy cut a connection"),
-			is(complete, "every tick and 'complete' reached the LLM once, in order"), m.noKernels(t))
+			is(complete, "every tick and 'complete' reached the LLM once, in order"),
+			is(told, "the LLM is told the connection dropped"), m.noKernels(t))
 	})
 
 	t.Run("13-max-turns", func(t *testing.T) {
