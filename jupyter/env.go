@@ -14,22 +14,13 @@ func (s *Session) SetEnv(ctx context.Context, name, value string) error {
 	return s.uploadCell(ctx, fmt.Sprintf("__import__('os').environ[%s] = %s", pyString(name), pyString(value)))
 }
 
-// envAttempts bounds the retries of an aborted probe: a kernel aborts the
-// requests that reach it just after a cell failed (ipykernel's
-// stop_on_error_timeout), such as one sent right after an interrupt.
-const envAttempts = 3
-
 // Env reads an environment variable of the kernel's process with a silent
 // cell; "" when it is not set.
 func (s *Session) Env(ctx context.Context, name string) (string, error) {
-	code := fmt.Sprintf("print(__import__('os').environ.get(%s, ''), end='')", pyString(name))
-	res, err := s.execute(ctx, code, true)
-	for i := 1; i < envAttempts && err == nil && res.Status == "aborted"; i++ {
-		res, err = s.execute(ctx, code, true)
-	}
+	res, err := s.execute(ctx, fmt.Sprintf("print(__import__('os').environ.get(%s, ''), end='')", pyString(name)), true)
 	switch {
 	case err == nil && res.Status == "aborted":
-		return "", fmt.Errorf("read %s: the kernel aborted the request %d times", name, envAttempts)
+		return "", fmt.Errorf("read %s: the kernel aborted the request", name)
 	case err != nil:
 		return "", fmt.Errorf("read %s: %w", name, err)
 	case res.Error != nil:

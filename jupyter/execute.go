@@ -20,6 +20,14 @@ func (s *Session) Execute(ctx context.Context, code string) (*Result, error) {
 	return s.execute(ctx, code, false)
 }
 
+// Aborted requests. A kernel aborts the requests that reach it just after a
+// cell failed (ipykernel's stop_on_error_timeout, 0.1 s): such a cell never
+// ran, so it is sent again, a little later, up to abortAttempts times.
+const (
+	abortAttempts  = 4
+	abortRetryWait = 150 * time.Millisecond
+)
+
 // execute runs one cell. A silent cell produces no execute_result, is not
 // stored in the history and does not advance the execution count.
 func (s *Session) execute(ctx context.Context, code string, silent bool) (*Result, error) {
@@ -30,6 +38,24 @@ func (s *Session) execute(ctx context.Context, code string, silent bool) (*Resul
 	}
 	defer func() { <-s.turn }()
 
+	for attempt := 1; ; attempt++ {
+		res, err := s.send(ctx, code, silent)
+		if err != nil || res.Status != "aborted" || attempt == abortAttempts {
+			return res, err
+		}
+		t := time.NewTimer(abortRetryWait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return res, fmt.Errorf("execute: %w", context.Cause(ctx))
+		}
+	}
+}
+
+// send sends one execute_request and collects its result; the caller holds
+// the session's turn.
+func (s *Session) send(ctx context.Context, code string, silent bool) (*Result, error) {
 	start := time.Now()
 	conn, err := s.connection(ctx)
 	if err != nil {

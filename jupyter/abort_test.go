@@ -1,0 +1,68 @@
+package jupyter_test
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/analyst-dev/analyst/jupyter"
+)
+
+// TestAbortedCellIsSentAgain: a kernel aborts the requests that reach it
+// just after a cell failed (ipykernel's stop_on_error window). A real kernel
+// shows it only under load, so a fake one aborts the first two attempts; the
+// cell is sent again and its result is the third attempt's.
+func TestAbortedCellIsSentAgain(t *testing.T) {
+	var attempts atomic.Int32
+	c := fakeServer(t, nil, func(conn *websocket.Conn, _ *http.Request) {
+		for {
+			var m struct {
+				Header struct {
+					MsgID string `json:"msg_id"`
+				} `json:"header"`
+			}
+			if conn.ReadJSON(&m) != nil {
+				return // the client closed
+			}
+			id := m.Header.MsgID
+			n := attempts.Add(1)
+			status := "aborted"
+			if n == 3 {
+				status = "ok"
+				_ = conn.WriteJSON(reply(id, "s", "iopub", "stream", wire{"name": "stdout", "text": "ran\n"}))
+			}
+			_ = conn.WriteJSON(reply(id, "r", "shell", "execute_reply", wire{"status": status, "execution_count": n}))
+			_ = conn.WriteJSON(reply(id, "i", "iopub", "status", wire{"execution_state": "idle"}))
+		}
+	})
+	s, err := c.Connect(context.Background(), fakeKernel, jupyter.SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Execute(context.Background(), "print('ran')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := attempts.Load(); n != 3 || res.Status != "ok" || res.Text() != "ran\n" {
+		t.Errorf("after %d attempts: status %q, output %q", n, res.Status, res.Text())
+	}
+}
+
+// TestCellRightAfterErrorRuns sends cells the moment the previous one failed,
+// against a real kernel: each runs.
+func TestCellRightAfterErrorRuns(t *testing.T) {
+	_, s := newSession(t, jupyter.SessionOptions{})
+	for i := range 5 {
+		if res := run(t, s, "raise ValueError('boom')"); res.Error == nil {
+			t.Fatalf("round %d: the failing cell did not fail: %+v", i, res)
+		}
+		res := run(t, s, "print('ran')")
+		if res.Status != "ok" || res.Text() != "ran\n" {
+			t.Fatalf("round %d: the cell after the error: status %q, output %q", i, res.Status, res.Text())
+		}
+	}
+}
