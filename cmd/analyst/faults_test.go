@@ -462,7 +462,10 @@ func TestFaultMatrix(t *testing.T) {
 		row.observed = fmt.Sprintf("exit %d; connections cut: %d; output complete: %v; LLM told of the drop: %v", row.exitCode, p.cuts(), complete, told)
 		m.check(t, row, is(row.exitCode == 0, "exit 0"), is(p.cuts() > 0, "the proxy cut a connection"),
 			is(complete, "every tick and 'complete' reached the LLM once, in order"),
-			is(told, "the LLM is told the connection dropped"), m.noKernels(t))
+			is(told, "the LLM is told the connection dropped"),
+			is(fileHas(row.outDir, "events.jsonl", `"reconnected":true`) && fileHas(row.outDir, "analysis.ipynb", "connection to the kernel dropped during cell 1"),
+				"the records say the cell's connection dropped"),
+			m.noKernels(t))
 	})
 
 	t.Run("13-max-turns", func(t *testing.T) {
@@ -530,6 +533,12 @@ func TestFaultMatrix(t *testing.T) {
 		m.check(t, row, is(row.exitCode == 0, "exit 0"), is(len(outside) == 0, "no file outside --out"),
 			is(strings.Contains(strings.Join(base, " "), "figure-1.png figure-2.png"), "images saved under analyst's own names"))
 	})
+}
+
+// fileHas reports whether the file dir/name contains sub.
+func fileHas(dir, name, sub string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	return err == nil && strings.Contains(string(b), sub)
 }
 
 func firstLineWith(s, sub string) string {

@@ -182,6 +182,7 @@ type cellFinishedJSON struct {
 	Figures        []string   `json:"figures,omitempty"`
 	TimedOut       bool       `json:"timed_out"`
 	DroppedBytes   int64      `json:"dropped_bytes"`
+	Reconnected    bool       `json:"reconnected,omitempty"`
 	Skipped        string     `json:"skipped,omitempty"`
 	Failure        string     `json:"failure,omitempty"`
 }
@@ -297,6 +298,7 @@ func cellFinished(h header, e team.CellFinished) cellFinishedJSON {
 		j.DurationMS = r.Duration.Milliseconds()
 		j.TimedOut = r.TimedOut
 		j.DroppedBytes = r.DroppedBytes
+		j.Reconnected = r.Reconnected
 		if r.Error != nil {
 			j.Error = &errorJSON{Ename: r.Error.Name, Evalue: r.Error.Value, Traceback: r.Error.Traceback}
 			if j.Error.Traceback == nil {

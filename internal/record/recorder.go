@@ -445,6 +445,9 @@ func cellNote(c team.Cell) string {
 	case "failed":
 		return fmt.Sprintf("*Cell %d failed: %s.*", c.Index, c.Err)
 	}
+	if c.Result != nil && c.Result.Reconnected {
+		return fmt.Sprintf("*The connection to the kernel dropped during cell %d and was restored: output printed at that moment may be missing above.*", c.Index)
+	}
 	return ""
 }
 
