@@ -66,3 +66,23 @@ func TestCellRightAfterErrorRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestStartOutlivesCancel cancels the caller's context while the gateway is
+// launching the kernel: the request still completes, so the caller gets the
+// id and can delete the kernel the gateway launched.
+func TestStartOutlivesCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/kernels" {
+			http.NotFound(w, r)
+			return
+		}
+		cancel() // the user presses Ctrl-C while the kernel launches
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{"id": "` + fakeKernel + `", "name": "python3"}`))
+	}, nil)
+	k, err := c.StartKernel(ctx, jupyter.StartOptions{})
+	if err != nil || k.ID != fakeKernel {
+		t.Fatalf("StartKernel = %+v, %v; want the launched kernel", k, err)
+	}
+}

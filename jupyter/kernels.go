@@ -84,6 +84,11 @@ func (c *Client) ListKernels(ctx context.Context) ([]Kernel, error) {
 // gateway's own answer comes first. A gateway at its kernel limit gives an
 // error wrapping [ErrResourceLimit], after queueing as opts.Queue says; one
 // refusing the user gives a [*UserNotAllowedError], at once.
+//
+// Cancelling ctx ends the waits between queued attempts, but not a start
+// request already sent: a server that got it launches the kernel anyway, and
+// only the id in its answer lets the caller delete that kernel. The request's
+// own timeout bounds it.
 func (c *Client) StartKernel(ctx context.Context, opts StartOptions) (Kernel, error) {
 	name := opts.Name
 	if name == "" {
@@ -108,7 +113,7 @@ func (c *Client) StartKernel(ctx context.Context, opts StartOptions) (Kernel, er
 	}{name, env}
 	return startQueued(ctx, op, opts.Queue, func() (Kernel, error) {
 		var m kernelModel
-		if err := c.do(ctx, launch+launchPad, op, http.MethodPost, "/api/kernels", body, &m, nil); err != nil {
+		if err := c.do(context.WithoutCancel(ctx), launch+launchPad, op, http.MethodPost, "/api/kernels", body, &m, nil); err != nil {
 			return Kernel{}, err
 		}
 		if m.ID == "" {

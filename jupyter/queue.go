@@ -35,9 +35,7 @@ type Queue struct {
 	Now func() time.Time
 	// Wait, when set, replaces the wait between attempts, which by default
 	// selects on ctx and a timer. Tests use it with Now to run without
-	// sleeping; a caller that sends the start request itself with a context
-	// that must not cancel it (so that the kernel it may launch can still be
-	// deleted) uses it to end the wait on a context of its own.
+	// sleeping.
 	Wait func(ctx context.Context, d time.Duration) error
 }
 

@@ -99,33 +99,23 @@ func (h *Handle) start(ctx context.Context) error {
 }
 
 // startKernel sends the start request, queueing while the gateway is at its
-// kernel limit. A start request is not cancelled with the run: a server that
-// got it launches the kernel anyway, and only the id in its answer lets
-// Close delete that kernel; the client's launch timeout bounds it. The waits
-// between requests, though, end with ctx or when Close begins.
+// kernel limit. The request itself outlives ctx (see jupyter.StartKernel);
+// the waits between requests end with ctx or when Close begins.
 func (h *Handle) startKernel(ctx context.Context, c *jupyter.Client) (jupyter.Kernel, error) {
-	opts := h.opts.Start
-	q := &opts.Queue
-	if q.OnWait == nil {
-		q.OnWait = h.opts.OnReady
-	}
-	wait := q.Wait
-	q.Wait = func(_ context.Context, d time.Duration) error {
-		if wait != nil {
-			return wait(ctx, d)
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
 		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
 		case <-h.closing:
-			return errClosed
-		case <-t.C:
-			return nil
+			cancel(errClosed)
+		case <-ctx.Done():
 		}
+	}()
+	opts := h.opts.Start
+	if opts.Queue.OnWait == nil {
+		opts.Queue.OnWait = h.opts.OnReady
 	}
-	return c.StartKernel(context.WithoutCancel(ctx), opts)
+	return c.StartKernel(ctx, opts)
 }
 
 func short(id string) string {
