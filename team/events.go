@@ -2,9 +2,10 @@ package team
 
 import "time"
 
-// Event is something that happened during a run. The concrete types are
-// listed below; observers switch on them.
-type Event interface{ event() }
+// Event is something that happened during a run: one of the types below, or
+// an event of the agents' own (such as a cell's start and end), which team
+// passes on without knowing it. Observers switch on the concrete types.
+type Event any
 
 // RunStarted opens the stream.
 type RunStarted struct {
@@ -39,20 +40,6 @@ type Retry struct {
 	Reason  string
 }
 
-// CellStarted says that a code cell is about to run.
-type CellStarted struct {
-	Agent    string
-	Index    int
-	Language string
-	Code     string
-}
-
-// CellFinished reports a cell's result.
-type CellFinished struct {
-	Agent string
-	Cell  Cell
-}
-
 // Notice is a line of information for the user (a kernel started, state
 // lost, a warning).
 type Notice struct {
@@ -67,6 +54,13 @@ type MessageDone struct {
 	Message Message
 }
 
+// Quoted is a message of an earlier conversation shown again (a replay, a
+// resumed analysis): it is not part of this run's turns.
+type Quoted struct {
+	Agent   string
+	Content string
+}
+
 // RunFinished closes the stream.
 type RunFinished struct {
 	Reason   StopReason
@@ -75,17 +69,6 @@ type RunFinished struct {
 	Duration time.Duration
 	Err      error
 }
-
-func (RunStarted) event()   {}
-func (TurnStarted) event()  {}
-func (TextDelta) event()    {}
-func (TextRestart) event()  {}
-func (Retry) event()        {}
-func (CellStarted) event()  {}
-func (CellFinished) event() {}
-func (Notice) event()       {}
-func (MessageDone) event()  {}
-func (RunFinished) event()  {}
 
 // Observer receives a run's events in order, from one goroutine at a time.
 type Observer interface {

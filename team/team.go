@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
-
-	"github.com/analyst-dev/analyst/jupyter"
 )
 
 // UserAgent is the name under which the task appears in the history.
@@ -21,10 +20,14 @@ type Message struct {
 	Content string
 	// Usage is the LLM usage spent producing the message, if any.
 	Usage Usage
-	// Cells are the code cells the message ran (executor only).
-	Cells []Cell
+	// Cells are the indexes of the code cells the message ran, whose
+	// events came before it.
+	Cells []int
 	// Final marks the message that ends the run (the planner's TERMINATION).
 	Final bool
+	// Summary is a final message's answer to the request, without the stop
+	// word.
+	Summary string
 	// Next, when not empty, names the agent that takes the next turn instead
 	// of the next one in round-robin order.
 	Next string
@@ -32,53 +35,13 @@ type Message struct {
 	Duration time.Duration
 }
 
-// Cell is one code block the executor found in a message and what became of it.
-type Cell struct {
-	// Index counts the cells of the run from 1.
-	Index int
-	// Language is the fence's language tag ("python" when untagged).
-	Language string
-	// Code is the block's source.
-	Code string
-	// Result is the kernel's result, or nil when the cell was not run.
-	Result *jupyter.Result
-	// Figures are the names under which the cell's images were saved, in
-	// output order.
-	Figures []string
-	// Skipped says why the cell was not run ("" when it ran).
-	Skipped string
-	// Err is the transport or kernel failure that ended the cell, if any; a
-	// Python exception is in Result.Error instead.
-	Err error
-}
-
-// Status is a one-word summary of the cell: ok, error, timeout, skipped,
-// interrupted or failed.
-func (c Cell) Status() string {
-	switch {
-	case c.Skipped != "":
-		return "skipped"
-	case c.Err != nil:
-		return "failed"
-	case c.Result == nil:
-		return "skipped"
-	case c.Result.TimedOut:
-		return "timeout"
-	case c.Result.Canceled:
-		return "interrupted"
-	case c.Result.Error != nil || c.Result.Status == "error":
-		return "error"
-	}
-	return "ok"
-}
-
-// Usage counts LLM tokens.
+// Usage counts LLM tokens. It is also the usage's form in events.jsonl.
 type Usage struct {
-	PromptTokens     int
-	CompletionTokens int
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
 	// Estimated is set when the server reported no usage and the counts were
 	// estimated from the text.
-	Estimated bool
+	Estimated bool `json:"estimated"`
 }
 
 // Total is PromptTokens + CompletionTokens.
@@ -126,6 +89,9 @@ type Options struct {
 	MaxTurns  int
 	Timeout   time.Duration
 	MaxTokens int
+	// History is the conversation of earlier requests, which the agents see
+	// before this one's task.
+	History []Message
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -181,10 +147,11 @@ func Run(ctx context.Context, task string, agents []Agent, obs Observer, opts Op
 	obs.Observe(RunStarted{Task: task, Agents: names, Time: start})
 
 	out := Outcome{Usage: map[string]Usage{}}
-	history := []Message{{Agent: UserAgent, Content: task}}
+	history := append(slices.Clip(opts.History), Message{Agent: UserAgent, Content: task})
+	first := len(history)
 	finish := func(r StopReason, err error) Outcome {
 		out.Reason, out.Err = r, err
-		out.Messages = history[1:]
+		out.Messages = history[first:]
 		out.Duration = now().Sub(start)
 		obs.Observe(RunFinished{Reason: r, Turns: out.Turns, Usage: out.Usage, Duration: out.Duration, Err: err})
 		return out

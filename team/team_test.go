@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -171,20 +172,39 @@ func TestRunCanceled(t *testing.T) {
 	}
 }
 
-func TestCellStatus(t *testing.T) {
-	tests := []struct {
-		c    Cell
-		want string
-	}{
-		{Cell{Skipped: "bash"}, "skipped"},
-		{Cell{Err: errors.New("x")}, "failed"},
-		{Cell{}, "skipped"},
+// TestHistory checks that a second request sees the first one's
+// conversation, and that the outcome holds only its own messages.
+func TestHistory(t *testing.T) {
+	var seen []Message
+	a := &answerer{name: "a", seen: &seen}
+	first := Run(context.Background(), "first", []Agent{a}, nil, Options{})
+	second := Run(context.Background(), "second", []Agent{a}, nil, Options{History: append([]Message{{Agent: UserAgent, Content: "first"}}, first.Messages...)})
+	if len(second.Messages) != 1 || second.Messages[0].Content != "answer 2" {
+		t.Fatalf("second request's messages = %+v", second.Messages)
 	}
-	for _, tt := range tests {
-		if got := tt.c.Status(); got != tt.want {
-			t.Errorf("%+v.Status() = %q, want %q", tt.c, got, tt.want)
-		}
+	var got []string
+	for _, m := range seen {
+		got = append(got, m.Content)
 	}
+	if want := "first|answer 1|second"; strings.Join(got, "|") != want {
+		t.Errorf("the second turn saw %q, want %q", strings.Join(got, "|"), want)
+	}
+}
+
+// answerer answers "answer N" and ends the run, keeping the history it was
+// given last.
+type answerer struct {
+	name string
+	n    int
+	seen *[]Message
+}
+
+func (r *answerer) Name() string { return r.name }
+
+func (r *answerer) Act(_ context.Context, h []Message, _ func(Event)) (Message, error) {
+	r.n++
+	*r.seen = slices.Clone(h)
+	return Message{Content: fmt.Sprintf("answer %d", r.n), Final: true}, nil
 }
 
 func TestRunStoppedByFailure(t *testing.T) {

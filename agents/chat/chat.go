@@ -1,6 +1,3 @@
-// Package chat is the part the LLM agents share: it turns the team's history
-// into a chat request from one agent's point of view, streams the answer as
-// events and returns it as a team message.
 package chat
 
 import (
@@ -30,8 +27,9 @@ type Agent struct {
 	System string
 	Client Client
 	Model  Model
-	// IsFinal, when set, marks the messages that end the run.
-	IsFinal func(content string) bool
+	// Final, when set, tells whether a message ends the run and, if so,
+	// its summary: the answer to the request.
+	Final func(content string) (summary string, final bool)
 }
 
 // Name returns the agent's name in the conversation.
@@ -63,31 +61,40 @@ func (a *Agent) Messages(history []team.Message) []llm.Message {
 
 // Act asks the model for the agent's next message, streaming it to emit.
 func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.Event)) (team.Message, error) {
-	req := llm.Request{
-		Model:       a.Model.Name,
-		Messages:    a.Messages(history),
-		Temperature: a.Model.Temperature,
-		TopP:        a.Model.TopP,
-		OnRetry: func(r llm.RetryEvent) {
-			emit(team.Retry{Agent: a.ID, Attempt: r.Attempt, Wait: r.Wait, Reason: r.Reason})
-		},
-		OnRestart: func() { emit(team.TextRestart{Agent: a.ID}) },
-	}
-	resp, err := a.Client.Stream(ctx, req, func(s string) {
-		emit(team.TextDelta{Agent: a.ID, Text: s})
-	})
+	resp, err := a.Model.Complete(ctx, a.Client, a.ID, a.Messages(history), nil, emit)
 	if err != nil {
 		return team.Message{}, err
 	}
 	content := strings.TrimSpace(resp.Content)
-	return team.Message{
-		Agent:   a.ID,
-		Content: content,
-		Final:   a.IsFinal != nil && a.IsFinal(content),
-		Usage: team.Usage{
-			PromptTokens:     resp.Usage.PromptTokens,
-			CompletionTokens: resp.Usage.CompletionTokens,
-			Estimated:        resp.Usage.Estimated,
+	msg := team.Message{Agent: a.ID, Content: content, Usage: Usage(resp.Usage)}
+	if a.Final != nil {
+		msg.Summary, msg.Final = a.Final(content)
+	}
+	return msg, nil
+}
+
+// Complete asks the model for an answer to msgs on behalf of the named
+// agent, offering tools, and streams the answer's text to emit as
+// TextDelta events, with Retry and TextRestart events when a request is
+// retried.
+func (m Model) Complete(ctx context.Context, client Client, agent string, msgs []llm.Message, tools []llm.Tool, emit func(team.Event)) (llm.Response, error) {
+	req := llm.Request{
+		Model:       m.Name,
+		Messages:    msgs,
+		Temperature: m.Temperature,
+		TopP:        m.TopP,
+		Tools:       tools,
+		OnRetry: func(r llm.RetryEvent) {
+			emit(team.Retry{Agent: agent, Attempt: r.Attempt, Wait: r.Wait, Reason: r.Reason})
 		},
-	}, nil
+		OnRestart: func() { emit(team.TextRestart{Agent: agent}) },
+	}
+	return client.Stream(ctx, req, func(s string) {
+		emit(team.TextDelta{Agent: agent, Text: s})
+	})
+}
+
+// Usage is the LLM's usage as the team counts it.
+func Usage(u llm.Usage) team.Usage {
+	return team.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, Estimated: u.Estimated}
 }

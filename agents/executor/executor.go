@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
-	"time"
 
+	"github.com/analyst-dev/analyst/cell"
+	"github.com/analyst-dev/analyst/internal/fence"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/team"
 )
@@ -29,15 +28,18 @@ type restarter interface {
 // Options configure an Executor.
 type Options struct {
 	// Cap is how many characters of each cell's output the LLM sees;
-	// DefaultCap when zero.
+	// cell.DefaultCap when zero.
 	Cap int
 	// Figures stores images; when nil they are described but not kept.
-	Figures FigureStore
+	Figures cell.Store
 	// Writer is the agent that gets the turn when a message holds no code.
 	Writer string
 	// RebuildState re-runs the cells that succeeded so far after the kernel
 	// had to be restarted or replaced, so that its variables come back.
 	RebuildState bool
+	// First is the index of the first cell; 1 when zero. A continued
+	// analysis goes on counting from its last cell.
+	First int
 }
 
 // Executor runs the code blocks of the latest message in a kernel and replies
@@ -52,13 +54,20 @@ type Executor struct {
 // New returns an executor running code in k.
 func New(k Kernel, opts Options) *Executor {
 	if opts.Cap <= 0 {
-		opts.Cap = DefaultCap
+		opts.Cap = cell.DefaultCap
 	}
-	return &Executor{kernel: k, opts: opts}
+	return &Executor{kernel: k, opts: opts, cells: max(opts.First, 1) - 1}
 }
 
 // Name returns Name.
 func (e *Executor) Name() string { return Name }
+
+// Cap is how many characters of a cell's output the LLM sees.
+func (e *Executor) Cap() int { return e.opts.Cap }
+
+// Succeeded adds code to the cells that rebuild the kernel's state after a
+// restart, as if it had run here (a continued analysis's earlier cells).
+func (e *Executor) Succeeded(code string) { e.good = append(e.good, code) }
 
 // Act runs the Python blocks of the latest message from another agent, in
 // order, stopping at the first that fails.
@@ -70,9 +79,9 @@ func (e *Executor) Act(ctx context.Context, history []team.Message, emit func(te
 			break
 		}
 	}
-	var blocks []Block
-	for _, b := range Extract(source) {
-		if b.Kind() != Other && strings.TrimSpace(b.Code) != "" {
+	var blocks []fence.Block
+	for _, b := range fence.Extract(source) {
+		if b.Kind() != fence.Other && strings.TrimSpace(b.Code) != "" {
 			blocks = append(blocks, b)
 		}
 	}
@@ -90,16 +99,16 @@ func (e *Executor) Act(ctx context.Context, history []team.Message, emit func(te
 		c := e.next(b.Language, b.Code)
 		switch {
 		case failed > 0:
-			c.Skipped = fmt.Sprintf("cell %d failed first", failed)
-		case b.Kind() == Shell:
-			c.Skipped = b.Language + " is not run: the kernel runs Python only"
+			c.Skip, c.Skipped = cell.AfterFailure, fmt.Sprintf("cell %d failed first", failed)
+		case b.Kind() == fence.Shell:
+			c.Skip, c.Skipped = cell.NotPython, b.Language+" is not run: the kernel runs Python only"
 		}
 		if err := e.cell(ctx, Name, &c, emit); err != nil {
 			return msg, err
 		}
-		msg.Cells = append(msg.Cells, c)
-		parts = append(parts, e.Format(c))
-		if c.Skipped == "" && c.Status() != "ok" && failed == 0 {
+		msg.Cells = append(msg.Cells, c.Index)
+		parts = append(parts, c.ForLLM(e.opts.Cap))
+		if c.Status() != cell.Skipped && c.Status() != cell.OK && failed == 0 {
 			failed = c.Index
 		}
 		if err := ctx.Err(); err != nil {
@@ -111,69 +120,50 @@ func (e *Executor) Act(ctx context.Context, history []team.Message, emit func(te
 }
 
 // RunCode runs code as the next cell, as Act runs a block: it reports the
-// cell to emit as CellStarted and CellFinished under the given agent's name,
-// keeps its figures, restarts the kernel if it died, and returns the cell
-// with its rendering for the LLM (see Format). The error is not nil only
-// when the kernel cannot go on; a Python exception is in the cell's result.
-func (e *Executor) RunCode(ctx context.Context, agent, code string, emit func(team.Event)) (team.Cell, string, error) {
+// cell to emit as cell.Started and cell.Finished under the given agent's
+// name, keeps its figures, restarts the kernel if it died, and returns the
+// cell. The error is not nil only when the kernel cannot go on; a Python
+// exception is in the cell's result.
+func (e *Executor) RunCode(ctx context.Context, agent, code string, emit func(team.Event)) (cell.Cell, error) {
 	c := e.next("python", code)
-	if err := e.cell(ctx, agent, &c, emit); err != nil {
-		return c, "", err
-	}
-	return c, e.Format(c), nil
+	err := e.cell(ctx, agent, &c, emit)
+	return c, err
 }
 
 // next numbers a new cell.
-func (e *Executor) next(language, code string) team.Cell {
+func (e *Executor) next(language, code string) cell.Cell {
 	e.cells++
-	if language == "" {
-		language = "python"
-	}
-	return team.Cell{Index: e.cells, Language: language, Code: code}
+	return cell.New(e.cells, language, code)
 }
 
 // cell reports c as started, runs it unless it is skipped, and reports it
 // as finished. When the kernel cannot go on it returns the error without
 // reporting the cell as finished.
-func (e *Executor) cell(ctx context.Context, agent string, c *team.Cell, emit func(team.Event)) error {
-	emit(team.CellStarted{Agent: agent, Index: c.Index, Language: c.Language, Code: c.Code})
-	if c.Skipped == "" {
+func (e *Executor) cell(ctx context.Context, agent string, c *cell.Cell, emit func(team.Event)) error {
+	emit(cell.Started{Agent: agent, Index: c.Index, Language: c.Language, Code: c.Code})
+	if c.Skip == cell.NotSkipped {
 		if err := e.run(ctx, c, emit); err != nil {
 			return err
 		}
 	}
-	emit(team.CellFinished{Agent: agent, Cell: *c})
+	emit(cell.Finished{Agent: agent, Cell: *c})
 	return nil
 }
 
 // run executes the cell, keeps its figures and, when the kernel died,
 // restarts it. It returns an error only when the kernel cannot go on (the
 // gateway is unreachable, the kernel could not start or restart).
-func (e *Executor) run(ctx context.Context, c *team.Cell, emit func(team.Event)) error {
+func (e *Executor) run(ctx context.Context, c *cell.Cell, emit func(team.Event)) error {
 	res, err := e.kernel.Execute(ctx, c.Code)
 	if err != nil && !errors.Is(err, jupyter.ErrKernelDied) {
 		return fmt.Errorf("run cell %d: %w", c.Index, err)
 	}
 	c.Result, c.Err = res, err
-	if err == nil && res != nil && res.Error == nil && !res.TimedOut && !res.Canceled {
-		e.good = append(e.good, c.Code)
+	for _, ferr := range c.SaveFigures(e.opts.Figures) {
+		emit(team.Notice{Text: ferr.Error(), Warning: true})
 	}
-	if res != nil {
-		for _, o := range res.Outputs {
-			im, ok := ImageOf(o)
-			if !ok {
-				continue
-			}
-			name := ""
-			if e.opts.Figures != nil {
-				n, err := e.opts.Figures.SaveFigure(im)
-				if err != nil {
-					emit(team.Notice{Text: err.Error(), Warning: true})
-				}
-				name = n
-			}
-			c.Figures = append(c.Figures, name)
-		}
+	if c.Succeeded() {
+		e.good = append(e.good, c.Code)
 	}
 	if err == nil {
 		return nil
@@ -186,149 +176,27 @@ func (e *Executor) run(ctx context.Context, c *team.Cell, emit func(team.Event))
 	if rerr := r.Restart(ctx); rerr != nil {
 		return fmt.Errorf("run cell %d: %w; restart failed: %w", c.Index, err, rerr)
 	}
-	c.Err = errKernelRestarted
+	c.Err, c.Restart = nil, &cell.Restart{}
 	if e.opts.RebuildState && len(e.good) > 0 {
-		c.Err = e.rebuild(ctx, emit)
+		*c.Restart = e.rebuild(ctx, emit)
 	}
 	return nil
 }
 
-var errKernelRestarted = errors.New("kernel died; restarted; variables lost")
-
-// rebuiltError says the kernel was restarted and its state rebuilt by
-// re-running the cells that had succeeded.
-type rebuiltError struct{ ran, failed int }
-
-func (e *rebuiltError) Error() string {
-	return fmt.Sprintf("kernel died; restarted; state rebuilt by re-running %d earlier cells (%d failed)", e.ran, e.failed)
-}
-
-func (e *rebuiltError) Unwrap() error { return errKernelRestarted }
-
 // rebuild re-runs the cells that succeeded so far, in order, in the new
 // kernel.
-func (e *Executor) rebuild(ctx context.Context, emit func(team.Event)) error {
+func (e *Executor) rebuild(ctx context.Context, emit func(team.Event)) cell.Restart {
 	emit(team.Notice{Text: fmt.Sprintf("rebuilding the kernel's state: re-running %d earlier cells", len(e.good))})
-	r := &rebuiltError{}
+	r := cell.Restart{Rebuilt: true}
 	for _, code := range e.good {
 		res, err := e.kernel.Execute(ctx, code)
-		r.ran++
+		r.Ran++
 		if err != nil || res.Error != nil || res.TimedOut {
-			r.failed++
+			r.Failed++
 		}
 		if err != nil {
 			break
 		}
 	}
 	return r
-}
-
-// Format renders a cell for the LLM: a status line, then its output capped to
-// the executor's budget.
-func (e *Executor) Format(c team.Cell) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "[cell %d] ", c.Index)
-	switch {
-	case c.Skipped != "":
-		fmt.Fprintf(&b, "not run: %s.", c.Skipped)
-		if strings.Contains(c.Skipped, "Python only") {
-			b.WriteString(" Use Python (the subprocess module) for anything a shell would do.")
-		}
-		return b.String()
-	case errors.As(c.Err, new(*rebuiltError)):
-		b.WriteString(c.Err.Error() + ". The variables of those cells are back; this cell's own work is lost: run it again.")
-	case errors.Is(c.Err, errKernelRestarted):
-		b.WriteString("kernel died; restarted; variables lost. Every variable, import and loaded file of earlier cells is gone: load and recompute what the next steps need.")
-	case c.Err != nil:
-		fmt.Fprintf(&b, "failed: %v", c.Err)
-	}
-	res := c.Result
-	if res == nil {
-		return b.String()
-	}
-	if c.Err == nil {
-		fmt.Fprintf(&b, "%s", c.Status())
-		if res.ExecutionCount > 0 {
-			fmt.Fprintf(&b, ", execution count %d", res.ExecutionCount)
-		}
-		fmt.Fprintf(&b, ", %s", res.Duration.Round(time.Millisecond))
-	}
-	switch {
-	case res.TimedOut:
-		fmt.Fprintf(&b, "\nThe cell timed out after %s and was interrupted. The kernel and its variables are kept; make the computation smaller or faster.", res.Duration.Round(time.Second))
-	case res.Canceled:
-		b.WriteString("\nThe cell was interrupted.")
-	}
-	if res.Reconnected {
-		b.WriteString("\nThe connection to the kernel dropped during the cell and was restored; output printed at that moment may be missing.")
-	}
-	out := Text(res, c.Figures)
-	if res.DroppedBytes > 0 {
-		out += fmt.Sprintf("\n… %d more bytes of output were dropped …", res.DroppedBytes)
-	}
-	if strings.TrimSpace(out) == "" {
-		if c.Status() == "ok" {
-			b.WriteString("\n(no output: print what should be seen)")
-		}
-		return b.String()
-	}
-	b.WriteString("\n")
-	b.WriteString(Cap(strings.TrimRight(out, "\n"), e.opts.Cap))
-	return b.String()
-}
-
-// Text is a result's output as plain text: streams as they are, rich outputs
-// by their text/plain form, images as a line naming the saved figure, errors
-// as their traceback without colour codes.
-func Text(res *jupyter.Result, figures []string) string {
-	var b strings.Builder
-	nl := func() {
-		if s := b.String(); s != "" && !strings.HasSuffix(s, "\n") {
-			b.WriteByte('\n')
-		}
-	}
-	fig := 0
-	for _, o := range res.Outputs {
-		switch o.Type {
-		case "stream":
-			b.WriteString(jupyter.StripANSI(o.Text))
-		case "error":
-			// The result's Error is rendered below.
-		default:
-			nl()
-			if im, ok := ImageOf(o); ok {
-				name := ""
-				if fig < len(figures) {
-					name = figures[fig]
-				}
-				fig++
-				if name != "" {
-					fmt.Fprintf(&b, "[%s saved as %s]\n", im.Describe(), name)
-				} else {
-					fmt.Fprintf(&b, "[%s]\n", im.Describe())
-				}
-				continue
-			}
-			if s, ok := o.Data["text/plain"].(string); ok {
-				b.WriteString(jupyter.StripANSI(s))
-				nl()
-				continue
-			}
-			if mimes := slices.Sorted(maps.Keys(o.Data)); len(mimes) > 0 {
-				fmt.Fprintf(&b, "[%s output]\n", mimes[0])
-			}
-		}
-	}
-	if e := res.Error; e != nil {
-		nl()
-		tb := e.PlainTraceback()
-		if tb == "" {
-			tb = e.Name + ": " + e.Value
-		}
-		b.WriteString(tb)
-		if e.Name == "StdinNotImplementedError" {
-			b.WriteString("\ninput() is not available here: the code must not ask for input.")
-		}
-	}
-	return b.String()
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/team"
 )
@@ -68,7 +69,7 @@ func TestActRunsBlocksAndFormats(t *testing.T) {
 			{Type: "execute_result", ExecutionCount: 1, Data: map[string]any{"text/plain": "42", "text/html": "<b>42</b>"}},
 		}},
 	}}
-	e := New(k, Options{Figures: &FigureDir{Dir: dir}})
+	e := New(k, Options{Figures: &cell.FigureDir{Dir: dir}})
 	msg, events := act(t, e, history("Load it:\n```python\ndf = load()\n```\nand\n```bash\nls\n```\nthen"))
 
 	if len(k.ran) != 1 || k.ran[0] != "df = load()" {
@@ -79,8 +80,14 @@ func TestActRunsBlocksAndFormats(t *testing.T) {
 	if msg.Content != want {
 		t.Errorf("content:\n%s\nwant:\n%s", msg.Content, want)
 	}
-	if len(msg.Cells) != 2 || msg.Cells[0].Figures[0] != "figure-1.png" || msg.Cells[1].Status() != "skipped" {
-		t.Errorf("cells = %+v", msg.Cells)
+	var cells []cell.Cell
+	for _, ev := range events {
+		if f, ok := ev.(cell.Finished); ok {
+			cells = append(cells, f.Cell)
+		}
+	}
+	if len(msg.Cells) != 2 || len(cells) != 2 || cells[0].Figures[0].Name != "figure-1.png" || cells[1].Status() != "skipped" {
+		t.Errorf("cells = %+v, %+v", msg.Cells, cells)
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "figure-1.png")); err != nil || fi.Size() == 0 {
 		t.Errorf("figure-1.png not saved: %v", err)
@@ -153,7 +160,7 @@ func TestActTransportErrorEndsTurn(t *testing.T) {
 
 func TestInputHint(t *testing.T) {
 	res := &jupyter.Result{Status: "error", Error: &jupyter.ExecError{Name: "StdinNotImplementedError", Value: "raw_input was called, but this frontend does not support input requests."}}
-	got := Text(res, nil)
+	got := cell.Cell{Index: 1, Result: res}.ForLLM(0)
 	if !strings.HasSuffix(got, "input() is not available here: the code must not ask for input.") {
 		t.Errorf("Text = %q", got)
 	}

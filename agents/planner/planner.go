@@ -1,6 +1,3 @@
-// Package planner is the agent that splits the user's request into one
-// sub-task at a time and, once the request is answered, writes a summary
-// grounded in the printed results and ends the run with the stop word.
 package planner
 
 import (
@@ -21,7 +18,9 @@ const StopWord = "TERMINATION"
 func New(client chat.Client, model chat.Model, system string) team.Agent {
 	return &chat.Agent{
 		ID: Name, System: system, Client: client, Model: model,
-		IsFinal: func(content string) bool { return strings.Contains(content, StopWord) },
+		Final: func(content string) (string, bool) {
+			return Summary(content), strings.Contains(content, StopWord)
+		},
 	}
 }
 

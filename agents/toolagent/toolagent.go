@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/analyst-dev/analyst/agents/chat"
+	"github.com/analyst-dev/analyst/cell"
+	"github.com/analyst-dev/analyst/internal/fence"
 	"github.com/analyst-dev/analyst/internal/llm"
 	"github.com/analyst-dev/analyst/team"
 )
@@ -26,11 +28,12 @@ var Tool = llm.Tool{
 	Parameters: json.RawMessage(`{"type":"object","properties":{"code":{"type":"string","description":"The Python code to run: only the code itself, no Markdown fences."}},"required":["code"]}`),
 }
 
-// Runner runs code as a cell of the run, reporting it as CellStarted and
-// CellFinished events under the agent's name, and returns the cell with its
-// rendering for the LLM. *executor.Executor is a Runner.
+// Runner runs code as a cell of the run, reporting it as cell.Started and
+// cell.Finished events under the agent's name, and returns the cell; Cap is
+// how much of a cell's output the LLM sees. *executor.Executor is a Runner.
 type Runner interface {
-	RunCode(ctx context.Context, agent, code string, emit func(team.Event)) (team.Cell, string, error)
+	RunCode(ctx context.Context, agent, code string, emit func(team.Event)) (cell.Cell, error)
+	Cap() int
 }
 
 // Agent is the single tool-calling agent. It implements team.Agent. It is not
@@ -57,17 +60,6 @@ func New(client chat.Client, model chat.Model, system string, runner Runner) *Ag
 // Name returns Name.
 func (a *Agent) Name() string { return Name }
 
-// Transcript returns a copy of the chat messages the agent has sent and
-// received so far.
-func (a *Agent) Transcript() []llm.Message {
-	out := make([]llm.Message, len(a.msgs))
-	for i, m := range a.msgs {
-		m.ToolCalls = append([]llm.ToolCall(nil), m.ToolCalls...)
-		out[i] = m
-	}
-	return out
-}
-
 // Act takes one turn: it asks the model for its next answer with the
 // execute_code tool on offer, then runs the answer's tool calls in order. An
 // answer without tool calls is final: its content is the run's summary.
@@ -79,20 +71,7 @@ func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.
 	if len(a.msgs) == 0 {
 		a.msgs = []llm.Message{{Role: "system", Content: a.system}, {Role: "user", Content: task(history)}}
 	}
-	req := llm.Request{
-		Model:       a.model.Name,
-		Messages:    a.msgs,
-		Temperature: a.model.Temperature,
-		TopP:        a.model.TopP,
-		Tools:       []llm.Tool{Tool},
-		OnRetry: func(r llm.RetryEvent) {
-			emit(team.Retry{Agent: Name, Attempt: r.Attempt, Wait: r.Wait, Reason: r.Reason})
-		},
-		OnRestart: func() { emit(team.TextRestart{Agent: Name}) },
-	}
-	resp, err := a.client.Stream(ctx, req, func(s string) {
-		emit(team.TextDelta{Agent: Name, Text: s})
-	})
+	resp, err := a.model.Complete(ctx, a.client, Name, a.msgs, []llm.Tool{Tool}, emit)
 	if err != nil {
 		var le *llm.Error
 		if errors.As(err, &le) && le.Kind == llm.ToolsUnsupported {
@@ -103,21 +82,17 @@ func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.
 	msg := team.Message{
 		Agent:   Name,
 		Content: strings.TrimSpace(resp.Content),
-		Usage: team.Usage{
-			PromptTokens:     resp.Usage.PromptTokens,
-			CompletionTokens: resp.Usage.CompletionTokens,
-			Estimated:        resp.Usage.Estimated,
-		},
+		Usage:   chat.Usage(resp.Usage),
 	}
 	a.msgs = append(a.msgs, llm.Message{Role: "assistant", Content: resp.Content, ToolCalls: resp.ToolCalls})
 	if len(resp.ToolCalls) == 0 {
-		msg.Final = true
+		msg.Final, msg.Summary = true, msg.Content
 		return msg, nil
 	}
 	for _, call := range resp.ToolCalls {
-		reply, cell, err := a.call(ctx, call, emit)
-		if cell != nil {
-			msg.Cells = append(msg.Cells, *cell)
+		reply, index, err := a.call(ctx, call, emit)
+		if index > 0 {
+			msg.Cells = append(msg.Cells, index)
 		}
 		if err != nil {
 			return msg, err
@@ -132,24 +107,25 @@ func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.
 }
 
 // call answers one tool call: it runs the code of a well-formed execute_code
-// call and returns the text for the tool message, and the cell if one ran.
+// call and returns the text for the tool message, and the cell's index if
+// one ran.
 // A malformed call is answered with an explanation, for the model to fix,
 // and reported to the user as a warning.
-func (a *Agent) call(ctx context.Context, call llm.ToolCall, emit func(team.Event)) (string, *team.Cell, error) {
+func (a *Agent) call(ctx context.Context, call llm.ToolCall, emit func(team.Event)) (string, int, error) {
 	if call.Name != ToolName {
 		emit(team.Notice{Text: fmt.Sprintf("the model called an unknown tool %q; it was told to use %s", call.Name, ToolName), Warning: true})
-		return fmt.Sprintf("Error: there is no tool named %q. The only tool is %s, called with {\"code\": \"...\"}.", call.Name, ToolName), nil, nil
+		return fmt.Sprintf("Error: there is no tool named %q. The only tool is %s, called with {\"code\": \"...\"}.", call.Name, ToolName), 0, nil
 	}
 	code, problem := parseArguments(call.Arguments)
 	if problem != "" {
 		emit(team.Notice{Text: fmt.Sprintf("the model's %s call was malformed (%s); it was asked to call again", ToolName, problem), Warning: true})
-		return fmt.Sprintf("Error: %s; nothing was run. Call %s with a JSON object holding the Python code as a string, such as {\"code\": \"print(df.head())\"}.", problem, ToolName), nil, nil
+		return fmt.Sprintf("Error: %s; nothing was run. Call %s with a JSON object holding the Python code as a string, such as {\"code\": \"print(df.head())\"}.", problem, ToolName), 0, nil
 	}
-	cell, text, err := a.runner.RunCode(ctx, Name, code, emit)
+	c, err := a.runner.RunCode(ctx, Name, code, emit)
 	if err != nil {
-		return "", &cell, fmt.Errorf("%s: %w", ToolName, err)
+		return "", c.Index, fmt.Errorf("%s: %w", ToolName, err)
 	}
-	return text, &cell, nil
+	return c.ForLLM(a.runner.Cap()), c.Index, nil
 }
 
 // parseArguments returns the code of an execute_code call, or what is wrong
@@ -169,26 +145,11 @@ func parseArguments(args string) (code, problem string) {
 	if err := json.Unmarshal(raw, &code); err != nil {
 		return "", `the "code" field is not a string`
 	}
-	code = unfence(code)
+	code = fence.Unwrap(code)
 	if strings.TrimSpace(code) == "" {
 		return "", `the "code" field is empty`
 	}
 	return code, ""
-}
-
-// unfence removes a Markdown fence around the whole code, which models
-// sometimes add despite the tool's description.
-func unfence(code string) string {
-	t := strings.TrimSpace(code)
-	if !strings.HasPrefix(t, "```") || !strings.HasSuffix(t, "```") || len(t) < 6 {
-		return code
-	}
-	body := strings.TrimSuffix(t, "```")
-	first, rest, ok := strings.Cut(body, "\n")
-	if !ok || strings.Contains(first[3:], "`") {
-		return code
-	}
-	return rest
 }
 
 // task is the user's request: the first message of the history.

@@ -10,10 +10,11 @@ import (
 
 	"github.com/analyst-dev/analyst/agents/chat"
 	"github.com/analyst-dev/analyst/agents/executor"
+	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/kernel"
 	"github.com/analyst-dev/analyst/internal/llm"
-	"github.com/analyst-dev/analyst/internal/llmtest"
-	"github.com/analyst-dev/analyst/internal/superstore"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
+	"github.com/analyst-dev/analyst/internal/testkit/superstore"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 	"github.com/analyst-dev/analyst/prompts"
@@ -95,7 +96,7 @@ func TestRunSuperstoreRegionTotals(t *testing.T) {
 	srv.SetChunkSize(2)
 
 	h := startKernel(t, superstoreCSV)
-	exec := executor.New(h, executor.Options{Figures: &executor.FigureDir{Dir: t.TempDir()}})
+	exec := executor.New(h, executor.Options{Figures: &cell.FigureDir{Dir: t.TempDir()}})
 	agent := New(newClient(t, srv.URL), chat.Model{Name: "test-model"}, "SYSTEM", exec)
 
 	var evs events
@@ -171,12 +172,12 @@ func TestRunSuperstoreRegionTotals(t *testing.T) {
 	var started, finished []int
 	for _, ev := range evs {
 		switch e := ev.(type) {
-		case team.CellStarted:
+		case cell.Started:
 			if e.Agent != Name {
 				t.Errorf("CellStarted from %q, want %q", e.Agent, Name)
 			}
 			started = append(started, e.Index)
-		case team.CellFinished:
+		case cell.Finished:
 			if s := e.Cell.Status(); s != "ok" {
 				t.Errorf("cell %d: %s", e.Cell.Index, s)
 			}
@@ -219,10 +220,12 @@ func TestToolsUnsupported(t *testing.T) {
 // noRunner fails the test if code is run.
 type noRunner struct{ t *testing.T }
 
-func (r noRunner) RunCode(context.Context, string, string, func(team.Event)) (team.Cell, string, error) {
+func (r noRunner) RunCode(context.Context, string, string, func(team.Event)) (cell.Cell, error) {
 	r.t.Error("code ran")
-	return team.Cell{}, "", nil
+	return cell.Cell{}, nil
 }
+
+func (noRunner) Cap() int { return cell.DefaultCap }
 
 func TestParseArguments(t *testing.T) {
 	for _, tc := range []struct {

@@ -14,10 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/analyst-dev/analyst/analysis"
 	"github.com/analyst-dev/analyst/internal/batch"
 	"github.com/analyst-dev/analyst/internal/console"
 	"github.com/analyst-dev/analyst/internal/localgw"
-	"github.com/analyst-dev/analyst/internal/record"
 )
 
 // transcriptFile is the name of each task's console transcript.
@@ -201,53 +201,53 @@ type batchRun struct {
 }
 
 // runTask runs one task with its transcript in its folder, then checks its
-// records against its expectations.
+// outcome against its expectations.
 func (b *batchRun) runTask(ctx context.Context, t batch.Task, opts *runOptions) batch.Result {
 	res := batch.Result{Name: t.Name, Records: opts.out}
 	began := time.Now()
-	err := b.runLogged(ctx, opts)
+	out, err := b.runLogged(ctx, opts)
 	res.Duration = time.Since(began)
-
-	events, rerr := record.ReadEvents(filepath.Join(opts.out, record.EventsFile))
-	ev := batch.Gather(events)
-	if f := ev.Finished; f != nil {
-		res.Turns = f.Turns
-		res.PromptTokens, res.CompletionTokens = f.Total.PromptTokens, f.Total.CompletionTokens
-		res.Cost = f.Cost
+	res.Turns = out.Turns
+	total := out.Total()
+	res.PromptTokens, res.CompletionTokens = total.PromptTokens, total.CompletionTokens
+	if out.Priced {
+		res.Cost = &out.Cost
+	}
+	if err == nil {
+		err = outcomeError(ctx, out)
 	}
 	_, interrupted := interruptedBy(ctx)
 	switch {
-	case err == nil && rerr != nil:
-		res.Status, res.Reason = batch.Failed, oneLine(rerr.Error())
 	case err == nil:
 		res.Status = batch.Passed
+		ev := batch.Evidence{Summary: out.Summary, Outputs: out.Outputs}
 		if unmet := ev.Unmet(t.Expect); len(unmet) > 0 {
 			res.Status, res.Reason = batch.Failed, unmetReason(unmet)
 		}
 	case interrupted:
 		res.Status, res.Reason = batch.Interrupted, "interrupted"
 	default:
-		res.Status, res.Reason = batch.Failed, failReason(err, ev)
+		res.Status, res.Reason = batch.Failed, failReason(err, out)
 	}
 	return res
 }
 
 // runLogged runs the task with a console writing to its transcript file,
 // and ends the transcript with the error, as run would print it.
-func (b *batchRun) runLogged(ctx context.Context, opts *runOptions) error {
+func (b *batchRun) runLogged(ctx context.Context, opts *runOptions) (analysis.Outcome, error) {
 	if err := os.MkdirAll(opts.out, 0o755); err != nil {
-		return err
+		return analysis.Outcome{}, err
 	}
 	f, err := os.Create(filepath.Join(opts.out, transcriptFile))
 	if err != nil {
-		return err
+		return analysis.Outcome{}, err
 	}
 	defer f.Close()
-	err = runTeam(ctx, console.Writers(f, f), opts)
+	out, err := runAnalysis(ctx, console.Writers(f, f), opts)
 	if ee := (*exitError)(nil); err != nil && (!errors.As(err, &ee) || ee.err != nil) {
 		fmt.Fprintf(f, "analyst: %s\n", oneLine(err.Error()))
 	}
-	return err
+	return out, err
 }
 
 // unmetReason names the expectations not found.
@@ -260,18 +260,17 @@ func unmetReason(unmet []batch.Expectation) string {
 }
 
 // failReason says why a run that did not finish stopped: the limit, the
-// recorded error, or the error runTeam returned.
-func failReason(err error, ev batch.Evidence) string {
+// error that ended it, or the error that kept it from starting.
+func failReason(err error, out analysis.Outcome) string {
 	var ee *exitError
 	isExit := errors.As(err, &ee)
-	f := ev.Finished
 	switch {
-	case isExit && ee.code == exitLimit && f != nil:
-		return "limit: " + f.Reason
-	case f != nil && f.Err != "":
-		return "error: " + oneLine(f.Err)
-	case isExit && ee.err == nil && f != nil:
-		return f.Reason
+	case isExit && ee.code == exitLimit:
+		return "limit: " + string(out.Reason)
+	case out.Err != nil:
+		return "error: " + oneLine(out.Err.Error())
+	case isExit && ee.err == nil && out.Reason != "":
+		return string(out.Reason)
 	case isExit && ee.err == nil:
 		return fmt.Sprintf("exit %d", ee.code)
 	}

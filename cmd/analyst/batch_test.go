@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/internal/batch"
-	"github.com/analyst-dev/analyst/internal/llmtest"
-	"github.com/analyst-dev/analyst/internal/superstore"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
+	"github.com/analyst-dev/analyst/internal/testkit/superstore"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 

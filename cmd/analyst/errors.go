@@ -14,7 +14,7 @@ const (
 	exitFailed      = 1   // an error ended the command, or the code raised (exec)
 	exitUsage       = 2   // bad flags, arguments or input files
 	exitLimit       = 3   // run: a limit stopped it (turns, time, tokens)
-	exitKernelDied  = 3   // exec: the kernel died
+	exitKernelDied  = 4   // the kernel died and could not be brought back
 	exitTimeout     = 124 // exec: the cell timed out (kernel interrupted, state kept)
 	exitInterrupted = 130 // Ctrl-C
 )

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/analyst-dev/analyst/agents/executor"
+	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/console"
 	"github.com/analyst-dev/analyst/jupyter"
 )
@@ -38,7 +38,7 @@ With --kernel-id the code runs in that kernel, which is kept. Otherwise a fresh
 kernel runs it and is deleted afterwards.
 
 Exit codes: 0 ok, 1 the code raised (traceback shown), 2 usage error,
-3 the kernel died, 124 the cell timed out (kernel interrupted, state kept),
+4 the kernel died, 124 the cell timed out (kernel interrupted, state kept),
 130 interrupted.`,
 		Example: `  analyst exec 'print(1 + 2)'
   analyst exec -f analysis.py --kernel-id 5f1c...
@@ -146,8 +146,12 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 // printResult writes the outputs in order: streams to stdout or stderr as they
 // are, rich outputs as text, images saved under dir, the traceback to stderr.
 func printResult(io *console.IO, res *jupyter.Result, dir string) error {
-	var figs *executor.FigureDir
-	for _, o := range res.Outputs {
+	c := cell.Cell{Index: 1, Result: res}
+	figs := &figureDir{dir: dir}
+	if errs := c.SaveFigures(figs); len(errs) > 0 {
+		return errs[0]
+	}
+	for i, o := range res.Outputs {
 		switch o.Type {
 		case "stream":
 			w := io.Out
@@ -157,22 +161,8 @@ func printResult(io *console.IO, res *jupyter.Result, dir string) error {
 			fmt.Fprint(w, plain(o.Text, io.ColorOut()))
 		case "error":
 		default:
-			if im, ok := executor.ImageOf(o); ok {
-				if figs == nil {
-					if dir == "" {
-						d, err := os.MkdirTemp("", "analyst-exec-")
-						if err != nil {
-							return fmt.Errorf("image directory: %w", err)
-						}
-						dir = d
-					}
-					figs = &executor.FigureDir{Dir: dir}
-				}
-				name, err := figs.SaveFigure(im)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(io.Out, "[%s saved to %s]\n", im.Describe(), filepath.Join(dir, name))
+			if f, ok := c.Figure(i); ok {
+				fmt.Fprintf(io.Out, "[%s saved to %s]\n", f.Kind(), filepath.Join(figs.dir, f.Name))
 				continue
 			}
 			if s, ok := o.Data["text/plain"].(string); ok {
@@ -191,6 +181,27 @@ func printResult(io *console.IO, res *jupyter.Result, dir string) error {
 		}
 	}
 	return nil
+}
+
+// figureDir saves exec's images in dir, or in a temporary directory made
+// when the first image arrives.
+type figureDir struct {
+	dir  string
+	figs *cell.FigureDir
+}
+
+func (d *figureDir) SaveFigure(im cell.Image) (string, error) {
+	if d.figs == nil {
+		if d.dir == "" {
+			dir, err := os.MkdirTemp("", "analyst-exec-")
+			if err != nil {
+				return "", fmt.Errorf("image directory: %w", err)
+			}
+			d.dir = dir
+		}
+		d.figs = &cell.FigureDir{Dir: d.dir}
+	}
+	return d.figs.SaveFigure(im)
 }
 
 // plain strips ANSI codes unless the stream shows colour.

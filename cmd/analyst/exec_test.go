@@ -40,7 +40,7 @@ func TestExec(t *testing.T) {
 		{"raises", []string{"1 / 0"}, "", 1, `^$`, `ZeroDivisionError: division by zero\n$`},
 		{"times out", []string{"--timeout", "1s", "import time\nprint('start', flush=True)\ntime.sleep(30)"}, "", 124, `^start\n$`,
 			`KeyboardInterrupt[\s\S]*analyst: the cell timed out after 1s; the kernel was interrupted and its state kept\n$`},
-		{"kernel dies", []string{"import os; os._exit(1)"}, "", 3, `^$`, `^analyst: .*kernel died`},
+		{"kernel dies", []string{"import os; os._exit(1)"}, "", 4, `^$`, `^analyst: .*kernel died`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

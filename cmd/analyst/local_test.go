@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/analyst-dev/analyst/internal/llmtest"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )

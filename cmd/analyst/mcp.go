@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
-	"github.com/analyst-dev/analyst/agents/executor"
+	"github.com/analyst-dev/analyst/analysis"
+	"github.com/analyst-dev/analyst/cell"
+	"github.com/analyst-dev/analyst/cmd/analyst/internal/mcpserver"
 	"github.com/analyst-dev/analyst/internal/console"
-	"github.com/analyst-dev/analyst/internal/mcpserver"
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
@@ -46,7 +46,7 @@ messages for people go to standard error.`,
 	f := cmd.Flags()
 	opts.gateway.register(f, true)
 	f.DurationVar(&opts.cellTimeout, "cell-timeout", 120*time.Second, "interrupt a cell after this long; the kernel keeps its state")
-	f.IntVar(&opts.outputCap, "output-cap", executor.DefaultCap, "characters of each cell's output returned to the host")
+	f.IntVar(&opts.outputCap, "output-cap", cell.DefaultCap, "characters of each cell's output returned to the host")
 	f.IntVar(&opts.maxOutput, "max-output", 4<<20, "bytes of output kept per cell; the rest is counted and dropped")
 	return cmd
 }
@@ -66,27 +66,15 @@ func runMCP(ctx context.Context, io *console.IO, opts *mcpOptions) error {
 	// The gateway (a local one, when none is configured) is reached only
 	// when a session starts its kernel, and stopped after the kernel is
 	// deleted.
-	var mu sync.Mutex
-	var stops []func()
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, stop := range stops {
-			stop()
-		}
-	}()
-	gateway := func(ctx context.Context) (*jupyter.Client, error) {
-		c, stop, err := opts.gateway.connect(ctx, io.Err)
-		mu.Lock()
-		stops = append(stops, stop)
-		mu.Unlock()
-		return c, err
-	}
 	return mcpserver.Serve(ctx, stdioTransport(io.In, io.Out), mcpserver.Options{
-		Gateway: gateway,
-		Start:   opts.gateway.startOptions("mcp-" + time.Now().UTC().Format("20060102T150405Z")),
-		Session: jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput},
-		Cap:     opts.outputCap,
+		Analysis: analysis.Options{
+			Gateway: func(ctx context.Context) (*jupyter.Client, func(), error) {
+				return opts.gateway.connect(ctx, io.Err)
+			},
+			Start:     opts.gateway.startOptions("mcp-" + time.Now().UTC().Format("20060102T150405Z")),
+			Session:   jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput},
+			OutputCap: opts.outputCap,
+		},
 		Version: buildVersion(),
 		Log:     func(line string) { fmt.Fprintf(io.Err, "analyst mcp: %s\n", oneLine(line)) },
 	})

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/analyst-dev/analyst/internal/llmtest"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 

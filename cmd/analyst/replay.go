@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/analyst-dev/analyst/agents/executor"
+	"github.com/analyst-dev/analyst/analysis"
 	"github.com/analyst-dev/analyst/internal/console"
-	"github.com/analyst-dev/analyst/internal/kernel"
 	"github.com/analyst-dev/analyst/internal/record"
 	"github.com/analyst-dev/analyst/internal/replay"
 	"github.com/analyst-dev/analyst/jupyter"
@@ -90,60 +90,56 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 	for _, w := range warnings {
 		con.Observe(team.Notice{Text: w, Warning: true})
 	}
-	client, stopGateway, err := opts.gateway.connect(ctx, io.Err)
+	sess, err := analysis.New(ctx, analysis.Options{
+		Gateway: func(ctx context.Context) (*jupyter.Client, func(), error) {
+			return opts.gateway.connect(ctx, io.Err)
+		},
+		Start:     opts.gateway.startOptions("replay"),
+		Session:   jupyter.SessionOptions{CellTimeout: opts.cellTimeout},
+		Data:      files,
+		Figures:   out,
+		Observers: []team.Observer{con},
+	})
 	if err != nil {
 		return err
 	}
-	defer stopGateway()
-	k := kernel.Start(ctx, kernel.Options{
-		Client:  client,
-		Start:   opts.gateway.startOptions("replay"),
-		Session: jupyter.SessionOptions{CellTimeout: opts.cellTimeout},
-		Files:   files,
-		OnReady: func(msg string) { con.Observe(team.Notice{Text: msg}) },
-	})
-	defer onSecondSignal(ctx, k.Abandon)()
+	lastResort := onSecondSignal(ctx, sess.Abandon)
 	defer func() {
-		if err := k.Close(ctx); err != nil {
+		if err := sess.Close(ctx); err != nil {
 			fmt.Fprintf(io.Err, "analyst: %s\n", oneLine(err.Error()))
 		}
+		lastResort()
 	}()
-	if _, err := k.Wait(ctx); err != nil {
+	if err := sess.Wait(ctx); err != nil {
 		return err
 	}
 
-	exec := executor.New(k, executor.Options{Figures: &executor.FigureDir{Dir: out}})
 	var ran, matched int
 	var differ []string
 	began := time.Now()
-	turn := 0
 	for _, it := range s.Items {
 		if err := ctx.Err(); err != nil {
 			break
 		}
 		if it.Type == record.TypeMessage {
-			if it.Agent == executor.Name {
-				continue // its cells follow and are run again
+			if it.Agent != executor.Name {
+				con.Observe(team.Quoted{Agent: it.Agent, Content: it.Content})
 			}
-			turn++
-			con.Observe(team.TurnStarted{Turn: turn, Agent: it.Agent})
-			con.Observe(team.TextDelta{Agent: it.Agent, Text: it.Content})
-			con.Observe(team.MessageDone{Turn: turn, Message: team.Message{Agent: it.Agent, Content: it.Content}})
 			continue
 		}
 		if !replay.Ran(it) {
 			continue
 		}
-		cell, _, err := exec.RunCode(ctx, executor.Name, it.Code, con.Observe)
+		c, err := sess.Exec(ctx, executor.Name, it.Code)
 		if err != nil {
 			return err
 		}
 		ran++
-		if ok, diff := replay.Compare(it.Outputs, record.Outputs(cell.Result)); ok {
+		if ok, diff := replay.Compare(it.Cell(), c); ok {
 			matched++
 		} else {
-			differ = append(differ, fmt.Sprintf("cell %d (recorded as cell %d) differs: %s", cell.Index, it.Index, diff))
-			con.Observe(team.Notice{Text: differ[len(differ)-1], Warning: true})
+			differ = append(differ, fmt.Sprintf("cell %d (recorded as cell %d) differs: %s", c.Index, it.Index, diff))
+			sess.Notice(differ[len(differ)-1], true)
 		}
 	}
 	if se, ok := interruptedBy(ctx); ok {

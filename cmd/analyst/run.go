@@ -8,19 +8,18 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/analyst-dev/analyst/agents/chat"
-	"github.com/analyst-dev/analyst/agents/executor"
 	"github.com/analyst-dev/analyst/agents/planner"
 	"github.com/analyst-dev/analyst/agents/toolagent"
 	"github.com/analyst-dev/analyst/agents/writer"
+	"github.com/analyst-dev/analyst/analysis"
+	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/console"
-	"github.com/analyst-dev/analyst/internal/kernel"
 	"github.com/analyst-dev/analyst/internal/llm"
 	"github.com/analyst-dev/analyst/internal/record"
 	"github.com/analyst-dev/analyst/jupyter"
@@ -82,7 +81,8 @@ The LLM is any OpenAI-compatible server: set OPENAI_API_KEY and, for servers oth
 than OpenAI, OPENAI_BASE_URL (vLLM, Ollama, llama.cpp, DashScope, Azure OpenAI).
 
 Exit codes: 0 the planner finished, 1 an error ended the run, 2 usage error,
-3 a limit stopped it (turns, time, tokens), 130 interrupted (143 on SIGTERM).`,
+3 a limit stopped it (turns, time, tokens), 4 the kernel died and could not be
+restarted, 130 interrupted (143 on SIGTERM).`,
 		Example: `  analyst run --task "Find the total sales for each region." --data examples/superstore.csv`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -111,7 +111,7 @@ func (opts *runOptions) register(f *pflag.FlagSet) {
 	f.DurationVar(&opts.timeout, "timeout", 0, "stop after this much wall-clock time (0: no limit)")
 	f.IntVar(&opts.maxTokens, "max-tokens", 0, "stop once the LLM has used this many tokens (0: no limit)")
 	f.DurationVar(&opts.cellTimeout, "cell-timeout", 120*time.Second, "interrupt a cell after this long; the kernel keeps its state")
-	f.IntVar(&opts.outputCap, "output-cap", executor.DefaultCap, "characters of each cell's output the LLM sees")
+	f.IntVar(&opts.outputCap, "output-cap", cell.DefaultCap, "characters of each cell's output the LLM sees")
 	f.IntVar(&opts.maxOutput, "max-output", 4<<20, "bytes of output kept per cell; the rest is counted and dropped")
 	f.StringVar(&opts.promptsDir, "prompts", "", "directory with planner.md / writer.md / tool.md overriding the built-in prompts")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "show each cell's code again when it runs")
@@ -182,11 +182,53 @@ func (o *runOptions) sampling(name string) chat.Model {
 }
 
 func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
-	if err := opts.validate(); err != nil {
+	outcome, err := runAnalysis(ctx, io, opts)
+	if err != nil {
 		return err
 	}
+	return outcomeError(ctx, outcome)
+}
+
+// runAnalysis runs one analysis: it checks the options, builds the session
+// with the console as its observer, asks it the task and closes it. The
+// error is for what kept the analysis from starting; how it ended is in the
+// Outcome.
+func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysis.Outcome, error) {
+	sopts, err := opts.session(io)
+	if err != nil {
+		return analysis.Outcome{}, err
+	}
+	transcript := io.Out
+	if opts.json {
+		transcript = io.Err
+		sopts.Mirror = io.Out
+	}
+	con := console.New(io, console.Options{Writer: transcript, Verbose: opts.verbose, Cost: sopts.Meta.Cost})
+	defer con.Close()
+	sopts.Observers = []team.Observer{con}
+	sess, err := analysis.New(ctx, sopts)
+	if err != nil {
+		return analysis.Outcome{}, usageErrorf("--out %s: cannot write the run's records there: %v", sopts.Out, errors.Unwrap(err))
+	}
+	// A second signal while the session closes deletes the kernel at once.
+	lastResort := onSecondSignal(ctx, sess.Abandon)
+	defer func() {
+		if err := sess.Close(ctx); err != nil {
+			fmt.Fprintf(io.Err, "analyst: %s\n", oneLine(err.Error()))
+		}
+		lastResort()
+		fmt.Fprintf(io.Err, "records: %s (%s, %s, %s)\n", sopts.Out, record.NotebookFile, record.ReportFile, record.EventsFile)
+	}()
+	return sess.Ask(ctx, opts.task), nil
+}
+
+// session turns the options into those of an analysis session.
+func (opts *runOptions) session(io *console.IO) (analysis.Options, error) {
+	if err := opts.validate(); err != nil {
+		return analysis.Options{}, err
+	}
 	if err := opts.gateway.check(); err != nil {
-		return err
+		return analysis.Options{}, err
 	}
 	retries := opts.llmRetries
 	if retries == 0 {
@@ -198,120 +240,59 @@ func runTeam(ctx context.Context, io *console.IO, opts *runOptions) error {
 		MaxRetries: retries,
 	})
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return analysis.Options{}, &exitError{code: exitUsage, err: err}
 	}
 	agentPrompts, err := opts.prompts()
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return analysis.Options{}, &exitError{code: exitUsage, err: err}
 	}
 	started := time.Now()
 	out := opts.out
 	if out == "" {
 		out = filepath.Join("runs", started.UTC().Format("20060102T150405Z")+"-"+slug(opts.task))
 	}
-	rec, err := record.New(out, opts.meta(started))
-	if err != nil {
-		return usageErrorf("--out %s: cannot write the run's records there: %v", out, errors.Unwrap(err))
-	}
-	defer func() {
-		if err := rec.Close(); err != nil {
-			fmt.Fprintf(io.Err, "analyst: %s\n", oneLine(err.Error()))
-		}
-		fmt.Fprintf(io.Err, "records: %s (%s, %s, %s)\n", out, record.NotebookFile, record.ReportFile, record.EventsFile)
-	}()
-
-	transcript := io.Out
-	if opts.json {
-		transcript = io.Err
-	}
-	con := console.New(io, console.Options{Writer: transcript, Verbose: opts.verbose, Cost: rec.Cost})
-	defer con.Close()
-	if opts.json {
-		rec.Mirror(io.Out)
-	}
-	observers := team.Observers{con, rec}
-	obs := &serialObserver{o: observers}
-
-	// The kernel starts while the planner makes its first LLM call; if the
-	// start fails, the run stops at once instead of after the LLM answers.
-	runCtx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-	// A local gateway, when one is needed, comes up in the background too;
-	// it is stopped after the kernel is deleted.
-	var gwMu sync.Mutex
-	stopGateway := func() {}
-	defer func() {
-		gwMu.Lock()
-		defer gwMu.Unlock()
-		stopGateway()
-	}()
-	k := kernel.Start(runCtx, kernel.Options{
-		Gateway: func(ctx context.Context) (*jupyter.Client, error) {
-			c, stop, err := opts.gateway.connect(ctx, io.Err)
-			gwMu.Lock()
-			stopGateway = stop
-			gwMu.Unlock()
-			return c, err
+	return analysis.Options{
+		Gateway: func(ctx context.Context) (*jupyter.Client, func(), error) {
+			return opts.gateway.connect(ctx, io.Err)
 		},
-		Start:   opts.gateway.startOptions("run-" + started.UTC().Format("20060102T150405Z")),
-		Session: jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput},
-		Files:   opts.data,
-		OnReady: func(msg string) { obs.Observe(team.Notice{Text: msg}) },
-	})
-	defer onSecondSignal(ctx, k.Abandon)()
-	defer func() {
-		if err := k.Close(ctx); err != nil {
-			fmt.Fprintf(io.Err, "analyst: %s\n", oneLine(err.Error()))
-		}
-	}()
-	go func() {
-		if _, err := k.Wait(runCtx); err != nil && runCtx.Err() == nil {
-			stop(err)
-		}
-	}()
-
-	exec := executor.New(k, executor.Options{Cap: opts.outputCap, Figures: &executor.FigureDir{Dir: out}, Writer: writer.Name, RebuildState: opts.rebuildState})
-	agents := []team.Agent{
-		planner.New(llmClient, opts.sampling(opts.plannerModel), agentPrompts[prompts.Planner]),
-		writer.New(llmClient, opts.sampling(opts.writerModel), agentPrompts[prompts.Writer]),
-		exec,
-	}
-	if opts.mode == modeTool {
-		agents = []team.Agent{toolagent.New(llmClient, opts.sampling(""), agentPrompts[prompts.Tool], exec)}
-	}
-	outcome := team.Run(runCtx, opts.task, agents, obs, team.Options{
-		MaxTurns:  opts.maxTurns,
-		Timeout:   opts.timeout,
-		MaxTokens: opts.maxTokens,
-	})
-	return outcomeError(ctx, outcome)
+		Start:        opts.gateway.startOptions("run-" + started.UTC().Format("20060102T150405Z")),
+		Session:      jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput},
+		Data:         opts.data,
+		LLM:          llmClient,
+		Mode:         analysis.Mode(opts.mode),
+		Models:       analysis.Models{Planner: opts.sampling(opts.plannerModel), Writer: opts.sampling(opts.writerModel), Tool: opts.sampling("")},
+		Prompts:      agentPrompts,
+		Limits:       team.Options{MaxTurns: opts.maxTurns, Timeout: opts.timeout, MaxTokens: opts.maxTokens},
+		OutputCap:    opts.outputCap,
+		RebuildState: opts.rebuildState,
+		Out:          out,
+		Meta:         opts.meta(started),
+	}, nil
 }
 
 // prompts renders the agents' system prompts, telling them about the data
 // files.
-func (o *runOptions) prompts() (map[string]string, error) {
+func (o *runOptions) prompts() (analysis.Prompts, error) {
+	var p analysis.Prompts
 	set, err := prompts.Load(o.promptsDir)
 	if err != nil {
-		return nil, err
+		return p, err
 	}
 	var files []prompts.File
 	for _, d := range o.data {
 		fi, err := os.Stat(d)
 		if err != nil {
-			return nil, err
+			return p, err
 		}
 		files = append(files, prompts.File{Name: filepath.Base(d), Size: fi.Size()})
 	}
 	pd := prompts.Data{Stop: planner.StopWord, Files: files}
-	out := map[string]string{}
-	for _, name := range []string{prompts.Planner, prompts.Writer, prompts.Tool} {
-		text, err := set.Render(name, pd)
-		if err != nil {
-			return nil, err
+	for name, dst := range map[string]*string{prompts.Planner: &p.Planner, prompts.Writer: &p.Writer, prompts.Tool: &p.Tool} {
+		if *dst, err = set.Render(name, pd); err != nil {
+			return p, err
 		}
-		out[name] = text
 	}
-	return out, nil
+	return p, nil
 }
 
 // meta is what the records say of the run's configuration: no secrets.
@@ -334,6 +315,7 @@ func (o *runOptions) meta(started time.Time) record.Meta {
 		PriceIn:  o.priceIn,
 		PriceOut: o.priceOut,
 	}
+	m.StepAgent = planner.Name
 	if o.mode == modeTool {
 		m.Models = map[string]string{toolagent.Name: o.sampling("").Name}
 		m.StepAgent = toolagent.Name
@@ -371,34 +353,17 @@ func slug(task string) string {
 	return strings.TrimRight(b.String(), "-")
 }
 
-// serialObserver passes events on one at a time, and none after the run
-// finished: the kernel's ready notice comes from another goroutine than the
-// team's events, and may come late.
-type serialObserver struct {
-	mu       sync.Mutex
-	o        team.Observer
-	finished bool
-}
-
-func (s *serialObserver) Observe(e team.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.finished {
-		return
-	}
-	_, s.finished = e.(team.RunFinished)
-	s.o.Observe(e)
-}
-
 // outcomeError maps how the run ended to the command's exit code. The
 // console has already shown the reason and any error, so none is printed
 // again.
-func outcomeError(ctx context.Context, o team.Outcome) error {
+func outcomeError(ctx context.Context, o analysis.Outcome) error {
 	switch {
 	case o.Reason == team.StopTerminated:
 		return nil
 	case o.Reason.Limit():
 		return &exitError{code: exitLimit}
+	case o.KernelDied:
+		return &exitError{code: exitKernelDied}
 	}
 	if se, ok := interruptedBy(ctx); ok {
 		return &exitError{code: se.code()}

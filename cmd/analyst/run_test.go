@@ -13,9 +13,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/analyst-dev/analyst/internal/llmtest"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/internal/record"
-	"github.com/analyst-dev/analyst/internal/superstore"
+	"github.com/analyst-dev/analyst/internal/testkit/superstore"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 

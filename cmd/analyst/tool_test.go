@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/analyst-dev/analyst/internal/llmtest"
-	"github.com/analyst-dev/analyst/internal/superstore"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
+	"github.com/analyst-dev/analyst/internal/testkit/superstore"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 

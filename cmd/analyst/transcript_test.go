@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/analyst-dev/analyst/internal/llmtest"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/analyst-dev/analyst/internal/record"
+	"github.com/analyst-dev/analyst/cell"
 )
 
 func expect(t *testing.T, v any) Expectation {
@@ -26,22 +26,19 @@ func expect(t *testing.T, v any) Expectation {
 // message, stream text even when split across outputs, text/plain results
 // and errors.
 func TestUnmet(t *testing.T) {
-	events := []record.Event{
-		{Type: record.TypeMessage, Content: "Sub-task 1: totals."},
-		{Type: record.TypeCellFinished, Outputs: []record.Output{
+	cells := [][]cell.Output{
+		{
 			{OutputType: "stream", Name: "stdout", Text: "West: 7335"},
 			{OutputType: "stream", Name: "stdout", Text: "99.48\nEast: 1.00\n"},
 			{OutputType: "execute_result", Data: map[string]any{"text/plain": "np.float64(42.5)"}},
-		}},
-		{Type: record.TypeCellFinished, Outputs: []record.Output{
-			{OutputType: "error", Ename: "KeyError", Evalue: "'region'"},
-		}},
-		{Type: record.TypeMessage, Content: "The West sold most.\nTERMINATION", Final: true},
-		{Type: record.TypeRunFinished, Reason: "terminated", Turns: 4},
+		},
+		{{OutputType: "error", Ename: "KeyError", Evalue: "'region'"}},
 	}
-	ev := Gather(events)
-	if ev.Summary != "The West sold most.\nTERMINATION" || ev.Finished == nil || ev.Finished.Turns != 4 {
-		t.Fatalf("evidence = %+v", ev)
+	// Sub-task 1 was an earlier message; only the final message's answer
+	// is the summary.
+	ev := Evidence{Summary: "The West sold most."}
+	for _, outs := range cells {
+		ev.Outputs = append(ev.Outputs, cell.Record{Status: cell.OK, Outputs: outs}.Finished().Cell.Text())
 	}
 	tests := []struct {
 		expect any

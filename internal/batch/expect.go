@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
-
-	"github.com/analyst-dev/analyst/internal/record"
 )
 
 // Expectation is one thing a task's summary or outputs must contain: a
@@ -104,78 +102,13 @@ func compile(src string) (Expectation, error) {
 	return Expectation{Text: src, Re: re}, nil
 }
 
-// Evidence is what a finished task produced, as its records tell it.
+// Evidence is what a finished task produced.
 type Evidence struct {
-	// Summary is the content of the final message.
+	// Summary is the answer of the final message.
 	Summary string
 	// Outputs are the text of each executed cell's outputs, one string a
-	// cell: stream text as it came, text/plain results and displays, and
-	// errors as "ename: evalue", each on lines of their own.
+	// cell (see cell.Cell.Text).
 	Outputs []string
-	// Finished is the run_finished event, if the records have one.
-	Finished *record.Event
-}
-
-// Gather collects the evidence from a run's events.
-func Gather(events []record.Event) Evidence {
-	var ev Evidence
-	for i, e := range events {
-		switch e.Type {
-		case record.TypeMessage:
-			if e.Final {
-				ev.Summary = e.Content
-			}
-		case record.TypeCellFinished:
-			if s := cellText(e.Outputs); s != "" {
-				ev.Outputs = append(ev.Outputs, s)
-			}
-		case record.TypeRunFinished:
-			ev.Finished = &events[i]
-		}
-	}
-	return ev
-}
-
-// cellText is the text of one cell's outputs. Consecutive stream outputs
-// join as they came, so that a line split across two messages still matches.
-func cellText(outs []record.Output) string {
-	var b strings.Builder
-	for _, o := range outs {
-		s := outputText(o)
-		if s == "" {
-			continue
-		}
-		if o.OutputType != "stream" && b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
-			b.WriteByte('\n')
-		}
-		b.WriteString(s)
-		if o.OutputType != "stream" {
-			b.WriteByte('\n')
-		}
-	}
-	return b.String()
-}
-
-func outputText(o record.Output) string {
-	switch o.OutputType {
-	case "stream":
-		return o.Text
-	case "error":
-		return o.Ename + ": " + o.Evalue
-	}
-	switch t := o.Data["text/plain"].(type) {
-	case string:
-		return t
-	case []any: // nbformat allows a list of lines
-		var b strings.Builder
-		for _, l := range t {
-			if s, ok := l.(string); ok {
-				b.WriteString(s)
-			}
-		}
-		return b.String()
-	}
-	return ""
 }
 
 // Unmet returns the expectations found neither in the summary nor in any

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/team"
 )
 
@@ -129,6 +130,8 @@ func (c *Console) Observe(e team.Event) {
 		c.runStarted(e)
 	case team.TurnStarted:
 		c.turnStarted(e)
+	case team.Quoted:
+		c.quoted(e)
 	case team.TextDelta:
 		if e.Text != "" {
 			c.write(e.Text)
@@ -146,9 +149,9 @@ func (c *Console) Observe(e team.Event) {
 		if !c.streamed {
 			c.thinking()
 		}
-	case team.CellStarted:
+	case cell.Started:
 		c.cellStarted(e)
-	case team.CellFinished:
+	case cell.Finished:
 		c.endLine()
 		for _, l := range c.renderCell(e.Cell) {
 			c.line(l)
@@ -177,6 +180,21 @@ func (c *Console) runStarted(e team.RunStarted) {
 	}
 }
 
+// quoted shows a message of an earlier conversation under its agent's
+// header, marked as recorded.
+func (c *Console) quoted(e team.Quoted) {
+	c.endLine()
+	if c.wroteAny {
+		c.write("\n")
+	}
+	agent := DisplayName(e.Agent)
+	c.agent, c.streamed, c.cellsShown = agent, false, false
+	c.line(c.st.Rule.Render("──") + " " + c.st.Agent(agent).Render(agent) + " " + c.st.Rule.Render("── recorded"))
+	for _, l := range strings.Split(strings.TrimRight(e.Content, "\n"), "\n") {
+		c.line(l)
+	}
+}
+
 func (c *Console) turnStarted(e team.TurnStarted) {
 	c.endLine()
 	if c.wroteAny {
@@ -191,7 +209,7 @@ func (c *Console) turnStarted(e team.TurnStarted) {
 	}
 }
 
-func (c *Console) cellStarted(e team.CellStarted) {
+func (c *Console) cellStarted(e cell.Started) {
 	c.endLine()
 	code := strings.TrimRight(e.Code, "\n")
 	n := strings.Count(code, "\n") + 1
@@ -373,15 +391,7 @@ func (c *Console) endLine() {
 // executor for the team's agents under any of their usual names, the name
 // itself otherwise.
 func DisplayName(agent string) string {
-	switch strings.ToLower(agent) {
-	case "planner":
-		return "planner"
-	case "writer", "coder", "code_writer", "code-writer", "codewriter":
-		return "writer"
-	case "executor", "code_executor", "code-executor":
-		return "executor"
-	}
-	return agent
+	return strings.ToLower(agent)
 }
 
 // formatDuration rounds d for people: 420ms, 1.2s, 3m12s.

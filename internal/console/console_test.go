@@ -18,6 +18,7 @@ import (
 
 	"github.com/muesli/termenv"
 
+	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/team"
 )
@@ -49,9 +50,8 @@ func script(t *testing.T) []team.Event {
 	t.Helper()
 	code1 := "import pandas as pd\ndf = pd.read_csv('superstore.csv')\nprint(len(df))\ndf.groupby('Region')['Sales'].sum()\n"
 	writerText := "Load the data and sum by region:\n\n```python\n" + code1 + "```\n"
-	cell1 := team.Cell{
+	cell1 := cell.Cell{
 		Index: 1, Language: "python", Code: code1,
-		Figures: []string{"figure-1.png"},
 		Result: &jupyter.Result{
 			Status: "ok", ExecutionCount: 3, Duration: 1234 * time.Millisecond,
 			Outputs: []jupyter.Output{
@@ -69,7 +69,8 @@ func script(t *testing.T) []team.Event {
 			},
 		},
 	}
-	cell2 := team.Cell{
+	cell1.Figures = cell.ResolveFigures(cell1.Result, []string{"figure-1.png"})
+	cell2 := cell.Cell{
 		Index: 2, Language: "python", Code: "1/0",
 		Result: &jupyter.Result{
 			Status: "error", ExecutionCount: 4, Duration: 20 * time.Millisecond, DroppedBytes: 2048,
@@ -88,10 +89,10 @@ func script(t *testing.T) []team.Event {
 			},
 		},
 	}
-	cell3 := team.Cell{Index: 3, Language: "python", Code: "print('again')", Skipped: "an earlier cell failed"}
-	cell4 := team.Cell{Index: 4, Language: "python", Code: "while True: pass",
+	cell3 := cell.Cell{Index: 3, Language: "python", Code: "print('again')", Skipped: "an earlier cell failed"}
+	cell4 := cell.Cell{Index: 4, Language: "python", Code: "while True: pass",
 		Result: &jupyter.Result{Status: "aborted", TimedOut: true, ExecutionCount: 5, Duration: 90 * time.Second}}
-	cell5 := team.Cell{Index: 5, Language: "python", Code: "x = 1", Err: errors.New("kernel died")}
+	cell5 := cell.Cell{Index: 5, Language: "python", Code: "x = 1", Err: errors.New("kernel died")}
 
 	return []team.Event{
 		team.RunStarted{Task: "Which region has the highest sales?", Agents: []string{"planner", "writer", "executor"}, Time: fixedNow()},
@@ -108,16 +109,16 @@ func script(t *testing.T) []team.Event {
 		team.MessageDone{Turn: 2, Message: team.Message{Agent: "writer", Content: writerText, Usage: team.Usage{PromptTokens: 1500, CompletionTokens: 90, Estimated: true}, Duration: 4 * time.Second}},
 		team.TurnStarted{Turn: 3, Agent: "executor"},
 		team.Notice{Text: "kernel python3 started"},
-		team.CellStarted{Agent: "executor", Index: 1, Language: "python", Code: code1},
-		team.CellFinished{Agent: "executor", Cell: cell1},
-		team.CellStarted{Agent: "executor", Index: 2, Language: "python", Code: "1/0"},
-		team.CellFinished{Agent: "executor", Cell: cell2},
-		team.CellFinished{Agent: "executor", Cell: cell3},
-		team.CellStarted{Agent: "executor", Index: 4, Language: "python", Code: "while True: pass"},
-		team.CellFinished{Agent: "executor", Cell: cell4},
-		team.CellStarted{Agent: "executor", Index: 5, Language: "python", Code: "x = 1"},
-		team.CellFinished{Agent: "executor", Cell: cell5},
-		team.MessageDone{Turn: 3, Message: team.Message{Agent: "executor", Content: "[cell 1] ok ...", Cells: []team.Cell{cell1, cell2, cell3}, Duration: 1300 * time.Millisecond}},
+		cell.Started{Agent: "executor", Index: 1, Language: "python", Code: code1},
+		cell.Finished{Agent: "executor", Cell: cell1},
+		cell.Started{Agent: "executor", Index: 2, Language: "python", Code: "1/0"},
+		cell.Finished{Agent: "executor", Cell: cell2},
+		cell.Finished{Agent: "executor", Cell: cell3},
+		cell.Started{Agent: "executor", Index: 4, Language: "python", Code: "while True: pass"},
+		cell.Finished{Agent: "executor", Cell: cell4},
+		cell.Started{Agent: "executor", Index: 5, Language: "python", Code: "x = 1"},
+		cell.Finished{Agent: "executor", Cell: cell5},
+		team.MessageDone{Turn: 3, Message: team.Message{Agent: "executor", Content: "[cell 1] ok ...", Cells: []int{1, 2, 3}, Duration: 1300 * time.Millisecond}},
 		team.Notice{Text: "the kernel restarted: variables are lost", Warning: true},
 		team.TurnStarted{Turn: 4, Agent: "executor"},
 		team.MessageDone{Turn: 4, Message: team.Message{Agent: "executor", Content: "No code blocks found in the last message.", Next: "planner"}},
@@ -274,7 +275,7 @@ func TestLongOutputIsCapped(t *testing.T) {
 	}
 	s, out, _ := Test()
 	c := New(s, Options{Now: fixedNow})
-	c.Observe(team.CellFinished{Agent: "executor", Cell: team.Cell{Index: 1, Result: &jupyter.Result{
+	c.Observe(cell.Finished{Agent: "executor", Cell: cell.Cell{Index: 1, Result: &jupyter.Result{
 		Status:  "ok",
 		Outputs: []jupyter.Output{{Type: "stream", Name: "stdout", Text: b.String()}},
 	}}})
@@ -315,15 +316,21 @@ func TestImageLine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, out, _ := Test()
 			c := New(s, Options{Now: fixedNow})
-			c.Observe(team.CellFinished{Agent: "executor", Cell: team.Cell{Index: 1, Figures: tt.figures, Result: &jupyter.Result{
+			c.Observe(cell.Finished{Agent: "executor", Cell: withFigures(cell.Cell{Index: 1, Result: &jupyter.Result{
 				Status:  "ok",
 				Outputs: []jupyter.Output{{Type: "display_data", Data: tt.data}},
-			}}})
+			}}, tt.figures)})
 			if got := out.String(); !strings.Contains(got, "│ "+tt.want+"\n") {
 				t.Errorf("output:\n%s\nwant a line %q", got, tt.want)
 			}
 		})
 	}
+}
+
+// withFigures gives c the figures named, as a recording names them.
+func withFigures(c cell.Cell, names []string) cell.Cell {
+	c.Figures = cell.ResolveFigures(c.Result, names)
+	return c
 }
 
 func wrap(s string, n int) string {
@@ -395,7 +402,7 @@ func TestSpinner(t *testing.T) {
 	}
 	errOut.Reset()
 
-	c.Observe(team.CellStarted{Agent: "executor", Index: 2, Language: "python", Code: "x = 1"})
+	c.Observe(cell.Started{Agent: "executor", Index: 2, Language: "python", Code: "x = 1"})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +428,7 @@ func TestNoSpinnerWithoutTTY(t *testing.T) {
 	c := New(s, Options{Now: fixedNow})
 	c.cellDelay = 0
 	c.Observe(team.TurnStarted{Turn: 1, Agent: "planner"})
-	c.Observe(team.CellStarted{Agent: "executor", Index: 1, Code: "x"})
+	c.Observe(cell.Started{Agent: "executor", Index: 1, Code: "x"})
 	if c.spin != nil || errOut.Len() != 0 {
 		t.Errorf("spinner ran on a non-terminal: %q", errOut)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/internal/llm"
-	"github.com/analyst-dev/analyst/internal/llmtest"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 )
 
 // sentinelKey must never appear in an error message.

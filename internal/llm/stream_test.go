@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/internal/llm"
-	"github.com/analyst-dev/analyst/internal/llmtest"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 )
 
 // sseServer answers the n-th chat request with bodies[n] as an event stream

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/analyst-dev/analyst/cell"
 )
 
 // The notebook's format: nbformat 4.5, whose cells carry ids.
@@ -19,7 +20,7 @@ type nbCell struct {
 	kind    string // "markdown" or "code"
 	source  string
 	count   *int // code cells: the execution count, nil when not run
-	outputs []Output
+	outputs []cell.Output
 }
 
 type markdownCellJSON struct {
@@ -122,7 +123,7 @@ func renderNotebook(cells []nbCell, meta Meta) ([]byte, error) {
 
 // nbOutput returns the output in the exact shape nbformat's schema asks
 // for, or nil for an output type nbformat does not know.
-func nbOutput(o Output) any {
+func nbOutput(o cell.Output) any {
 	orEmpty := func(m map[string]any) map[string]any {
 		if m == nil {
 			return map[string]any{}
@@ -148,16 +149,6 @@ func nbOutput(o Output) any {
 		return errorOutputJSON{"error", o.Ename, o.Evalue, tb}
 	}
 	return nil
-}
-
-// fence returns a Markdown code fence longer than any run of backticks in
-// code.
-func fence(code string) string {
-	f := "```"
-	for strings.Contains(code, f) {
-		f += "`"
-	}
-	return f
 }
 
 // writeAtomic replaces dir/name with data: it writes a temporary file in dir

@@ -56,3 +56,29 @@ func Price(model string) (in, out float64, ok bool) {
 func Cost(u team.Usage, in, out float64) float64 {
 	return (float64(u.PromptTokens)*in + float64(u.CompletionTokens)*out) / 1e6
 }
+
+// Cost returns the cost of the usage: at the Meta's prices when given, otherwise
+// at the list prices of each agent's model. ok is false when a price is
+// unknown.
+func (m Meta) Cost(usage map[string]team.Usage) (float64, bool) {
+	if m.PriceIn > 0 || m.PriceOut > 0 {
+		var total team.Usage
+		for _, u := range usage {
+			total = total.Add(u)
+		}
+		return Cost(total, m.PriceIn, m.PriceOut), true
+	}
+	sum, priced := 0.0, false
+	for a, u := range usage {
+		if u.Total() == 0 {
+			continue
+		}
+		in, out, ok := Price(m.Models[a])
+		if !ok {
+			return 0, false
+		}
+		sum += Cost(u, in, out)
+		priced = true
+	}
+	return sum, priced
+}

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/team"
 )
@@ -63,7 +64,10 @@ const (
 	code2     = "print('before')\n1/0"
 	code3     = "ls -l"
 	finalText = "The data holds 3 rows and 2 columns; sales peak in March.\n\nTERMINATION"
-	bashSkip  = "bash is not run: the kernel runs Python only"
+	// finalSummary is finalText without the stop word, as the planner
+	// reports it.
+	finalSummary = "The data holds 3 rows and 2 columns; sales peak in March."
+	bashSkip     = "bash is not run: the kernel runs Python only"
 )
 
 var traceback = []string{
@@ -84,7 +88,7 @@ type scripted struct {
 // summary.
 func script(t *testing.T) []scripted {
 	img := pngBase64(t)
-	cell1 := team.Cell{Index: 1, Language: "python", Code: code1, Figures: []string{"figure-1.png"}, Result: &jupyter.Result{
+	cell1 := cell.Cell{Index: 1, Language: "python", Code: code1, Result: &jupyter.Result{
 		Outputs: []jupyter.Output{
 			{Type: "stream", Name: "stdout", Text: "shape (3, 2)\n"},
 			{Type: "display_data", Data: map[string]any{"image/png": img, "text/plain": "<Figure size 640x480 with 1 Axes>"},
@@ -96,15 +100,16 @@ func script(t *testing.T) []scripted {
 		},
 		ExecutionCount: 1, Status: "ok", Duration: 1500 * time.Millisecond,
 	}}
+	cell1.Figures = cell.ResolveFigures(cell1.Result, []string{"figure-1.png"})
 	exc := &jupyter.ExecError{Name: "ZeroDivisionError", Value: "division by zero", Traceback: traceback}
-	cell2 := team.Cell{Index: 2, Language: "python", Code: code2, Result: &jupyter.Result{
+	cell2 := cell.Cell{Index: 2, Language: "python", Code: code2, Result: &jupyter.Result{
 		Outputs: []jupyter.Output{
 			{Type: "stream", Name: "stdout", Text: "before\n"},
 			{Type: "error", Text: exc.PlainTraceback()},
 		},
 		Error: exc, ExecutionCount: 2, Status: "error", Duration: 20 * time.Millisecond,
 	}}
-	cell3 := team.Cell{Index: 3, Language: "bash", Code: code3, Skipped: bashSkip}
+	cell3 := cell.Cell{Index: 3, Language: "bash", Code: code3, Skipped: bashSkip}
 	return []scripted{
 		{0, team.RunStarted{Task: "What sells best?", Agents: []string{"planner", "writer", "executor"}, Time: t0}},
 		{0, team.TurnStarted{Turn: 1, Agent: "planner"}},
@@ -116,18 +121,18 @@ func script(t *testing.T) []scripted {
 		{5 * time.Second, team.MessageDone{Turn: 2, Message: team.Message{Agent: "writer", Content: "```python\n" + code1 + "\n```",
 			Usage: team.Usage{PromptTokens: 400000, CompletionTokens: 50000, Estimated: true}, Duration: 3 * time.Second}}},
 		{5 * time.Second, team.TurnStarted{Turn: 3, Agent: "executor"}},
-		{5 * time.Second, team.CellStarted{Agent: "executor", Index: 1, Language: "python", Code: code1}},
-		{7 * time.Second, team.CellFinished{Agent: "executor", Cell: cell1}},
-		{7 * time.Second, team.CellStarted{Agent: "executor", Index: 2, Language: "python", Code: code2}},
-		{8 * time.Second, team.CellFinished{Agent: "executor", Cell: cell2}},
-		{8 * time.Second, team.CellStarted{Agent: "executor", Index: 3, Language: "bash", Code: code3}},
-		{8 * time.Second, team.CellFinished{Agent: "executor", Cell: cell3}},
+		{5 * time.Second, cell.Started{Agent: "executor", Index: 1, Language: "python", Code: code1}},
+		{7 * time.Second, cell.Finished{Agent: "executor", Cell: cell1}},
+		{7 * time.Second, cell.Started{Agent: "executor", Index: 2, Language: "python", Code: code2}},
+		{8 * time.Second, cell.Finished{Agent: "executor", Cell: cell2}},
+		{8 * time.Second, cell.Started{Agent: "executor", Index: 3, Language: "bash", Code: code3}},
+		{8 * time.Second, cell.Finished{Agent: "executor", Cell: cell3}},
 		{8 * time.Second, team.Notice{Text: "the kernel is slow", Warning: true}},
 		{8 * time.Second, team.MessageDone{Turn: 3, Message: team.Message{Agent: "executor", Content: "cell 1 ok …",
-			Cells: []team.Cell{cell1, cell2, cell3}, Duration: 3 * time.Second}}},
+			Cells: []int{1, 2, 3}, Duration: 3 * time.Second}}},
 		{8 * time.Second, team.TurnStarted{Turn: 4, Agent: "planner"}},
 		{10 * time.Second, team.MessageDone{Turn: 4, Message: team.Message{Agent: "planner", Content: finalText,
-			Usage: team.Usage{PromptTokens: 300000, CompletionTokens: 50000}, Final: true, Duration: 2 * time.Second}}},
+			Usage: team.Usage{PromptTokens: 300000, CompletionTokens: 50000}, Final: true, Summary: finalSummary, Duration: 2 * time.Second}}},
 		{10 * time.Second, team.RunFinished{Reason: team.StopTerminated, Turns: 4, Duration: 10 * time.Second, Usage: map[string]team.Usage{
 			"planner":  {PromptTokens: 600000, CompletionTokens: 150000},
 			"writer":   {PromptTokens: 400000, CompletionTokens: 50000, Estimated: true},
@@ -266,11 +271,11 @@ func TestReadEventsRoundTrip(t *testing.T) {
 		t.Errorf("run_started meta = %+v", got)
 	}
 
-	var wantCells []team.Cell
+	var wantCells []cell.Cell
 	var wantMsgs []team.Message
 	for _, s := range script(t) {
 		switch e := s.e.(type) {
-		case team.CellFinished:
+		case cell.Finished:
 			wantCells = append(wantCells, e.Cell)
 		case team.MessageDone:
 			wantMsgs = append(wantMsgs, e.Message)
@@ -293,11 +298,11 @@ func TestReadEventsRoundTrip(t *testing.T) {
 		if g.Index != w.Index || g.Language != w.Language || g.Code != w.Code || g.Status != w.Status() || g.Skipped != w.Skipped {
 			t.Errorf("cell %d = %+v", w.Index, g)
 		}
-		if want := Outputs(w.Result); (len(g.Outputs) > 0 || len(want) > 0) && !reflect.DeepEqual(g.Outputs, want) {
-			t.Errorf("cell %d outputs:\n got %#v\nwant %#v", w.Index, g.Outputs, Outputs(w.Result))
+		if want := w.Outputs(); (len(g.Outputs) > 0 || len(want) > 0) && !reflect.DeepEqual(g.Outputs, want) {
+			t.Errorf("cell %d outputs:\n got %#v\nwant %#v", w.Index, g.Outputs, w.Outputs())
 		}
-		if w.Result != nil && (!reflect.DeepEqual(g.Error, w.Result.Error) || g.ExecutionCount != w.Result.ExecutionCount || g.Duration != w.Result.Duration) {
-			t.Errorf("cell %d: error %+v count %d duration %v", w.Index, g.Error, g.ExecutionCount, g.Duration)
+		if gc := g.Cell(); w.Result != nil && (!reflect.DeepEqual(gc.Result.Error, w.Result.Error) || gc.Result.ExecutionCount != w.Result.ExecutionCount || g.Duration != w.Result.Duration) {
+			t.Errorf("cell %d: error %+v count %d duration %v", w.Index, gc.Result.Error, gc.Result.ExecutionCount, g.Duration)
 		}
 	}
 	for i, w := range wantMsgs {
@@ -547,7 +552,7 @@ func TestNoSecrets(t *testing.T) {
 }
 
 func TestEventJSONTextDelta(t *testing.T) {
-	b, err := EventJSON(team.TextDelta{Agent: "writer", Text: "<b>hi</b>\n"})
+	b, err := encodeEvent(team.TextDelta{Agent: "writer", Text: "<b>hi</b>\n"}, t0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -633,16 +638,16 @@ func TestUnfinishedCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cells := []team.Cell{
+	cells := []cell.Cell{
 		{Index: 1, Language: "python", Code: "while True: pass", Result: &jupyter.Result{
 			Outputs: []jupyter.Output{{Type: "stream", Name: "stderr", Text: "tick\n"}}, TimedOut: true, Duration: time.Minute}},
 		{Index: 2, Language: "python", Code: "input()", Result: &jupyter.Result{Canceled: true}},
-		{Index: 3, Language: "python", Code: "import os; os._exit(1)", Err: errors.New("kernel died; restarted; variables lost")},
+		{Index: 3, Language: "python", Code: "import os; os._exit(1)", Err: jupyter.ErrKernelDied, Restart: &cell.Restart{}},
 		{Index: 4, Language: "python", Code: "print(1)", Skipped: "cell 1 failed first"},
 	}
 	for _, c := range cells {
-		r.Observe(team.CellStarted{Agent: "executor", Index: c.Index, Language: c.Language, Code: c.Code})
-		r.Observe(team.CellFinished{Agent: "executor", Cell: c})
+		r.Observe(cell.Started{Agent: "executor", Index: c.Index, Language: c.Language, Code: c.Code})
+		r.Observe(cell.Finished{Agent: "executor", Cell: c})
 	}
 	validateNotebook(t, filepath.Join(r.Dir(), NotebookFile))
 	nb := readNotebook(t, r.Dir())
@@ -672,7 +677,7 @@ func TestUnfinishedCells(t *testing.T) {
 	var statuses []string
 	for _, e := range events {
 		if e.Type == TypeCellFinished {
-			statuses = append(statuses, e.Status)
+			statuses = append(statuses, string(e.Status))
 			if e.Index == 1 && !e.TimedOut {
 				t.Errorf("cell 1: timed_out not recorded")
 			}
@@ -686,16 +691,29 @@ func TestUnfinishedCells(t *testing.T) {
 	}
 }
 
-func TestRecorderEventJSON(t *testing.T) {
-	r := record(t, -1)
-	defer r.Close()
-	f := script(t)[len(script(t))-1].e
-	b, err := r.EventJSON(f)
+func TestMirrorIsTheFile(t *testing.T) {
+	clk := &clock{t: t0}
+	r, err := newRecorder(t.TempDir(), Meta{Task: "What sells best?", PriceIn: 1, PriceOut: 2}, clk.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := readJSONL(t, filepath.Join(r.Dir(), EventsFile))
-	if string(b) != lines[len(lines)-1] {
-		t.Errorf("Recorder.EventJSON = %s\nfile holds      %s", b, lines[len(lines)-1])
+	var mirror bytes.Buffer
+	r.Mirror(&mirror)
+	for _, s := range script(t) {
+		clk.t = t0.Add(s.at)
+		r.Observe(s.e)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(filepath.Join(r.Dir(), EventsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mirror.String() != string(file) {
+		t.Errorf("--json stream:\n%s\nfile holds:\n%s", mirror.String(), file)
+	}
+	if !strings.Contains(string(file), `"cost":`) {
+		t.Errorf("run_finished holds no cost: %s", file)
 	}
 }

@@ -15,7 +15,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/analyst-dev/analyst/agents/planner"
+	"github.com/analyst-dev/analyst/cell"
+	"github.com/analyst-dev/analyst/internal/fence"
 	"github.com/analyst-dev/analyst/team"
 )
 
@@ -164,11 +165,7 @@ func newRecorder(dir string, meta Meta, now func() time.Time) (*Recorder, error)
 	}
 	r := &Recorder{dir: dir, meta: meta, now: now, f: f, usage: map[string]team.Usage{}}
 	r.cells = []nbCell{{id: "task", kind: "markdown", source: r.taskMarkdown()}}
-	line, err := marshal(runStartedJSON{
-		header: header{TypeRunStarted, meta.Started}, Task: meta.Task, Data: meta.Data, Models: meta.Models,
-		Gateway: meta.Gateway, Kernel: meta.Kernel, Version: meta.Version, Started: &meta.Started,
-		Limits: meta.Limits, Mode: meta.Mode, StepAgent: meta.StepAgent, PriceIn: meta.PriceIn, PriceOut: meta.PriceOut,
-	})
+	line, err := marshal(runStartedJSON{header: header{TypeRunStarted, meta.Started}, Meta: meta})
 	if err == nil {
 		r.startLine = line
 		err = r.writeLine(line)
@@ -215,14 +212,14 @@ func (r *Recorder) observe(e team.Event) error {
 			return r.writeNotebook()
 		}
 		return nil
-	case team.TextDelta, team.TextRestart:
+	case team.TextDelta, team.TextRestart, team.Quoted:
 		return nil
 	case team.TurnStarted:
 		r.turns = e.Turn
-	case team.CellStarted:
+	case cell.Started:
 		r.putCell(nbCell{id: cellID(e.Index), kind: "code", source: e.Code})
 		return errors.Join(r.writeEvent(e), r.writeNotebook())
-	case team.CellFinished:
+	case cell.Finished:
 		r.cellFinished(e.Cell)
 		return errors.Join(r.writeEvent(e), r.writeNotebook())
 	case team.MessageDone:
@@ -267,16 +264,6 @@ func (r *Recorder) keep(err error) {
 	if err != nil && r.err == nil {
 		r.err = err
 	}
-}
-
-// EventJSON encodes e as the Recorder writes it in events.jsonl: like the
-// package's EventJSON, with the run's cost in run_finished when the prices are
-// known. A --json stream that uses it shows the same lines as the file (and
-// text deltas, which the file leaves out).
-func (r *Recorder) EventJSON(e team.Event) ([]byte, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.encode(e)
 }
 
 func (r *Recorder) encode(e team.Event) ([]byte, error) {
@@ -333,30 +320,9 @@ func (r *Recorder) writeReport() error {
 	return writeAtomic(r.dir, ReportFile, []byte(r.report()))
 }
 
-// Cost returns the cost of the usage: at Meta's prices when given, otherwise
-// at the list prices of each agent's model. ok is false when a price is
-// unknown.
+// Cost returns the cost of the usage at the run's prices (see Meta.Cost).
 func (r *Recorder) Cost(usage map[string]team.Usage) (float64, bool) {
-	if r.meta.PriceIn > 0 || r.meta.PriceOut > 0 {
-		var total team.Usage
-		for _, u := range usage {
-			total = total.Add(u)
-		}
-		return Cost(total, r.meta.PriceIn, r.meta.PriceOut), true
-	}
-	sum, priced := 0.0, false
-	for a, u := range usage {
-		if u.Total() == 0 {
-			continue
-		}
-		in, out, ok := Price(r.meta.Models[a])
-		if !ok {
-			return 0, false
-		}
-		sum += Cost(u, in, out)
-		priced = true
-	}
-	return sum, priced
+	return r.meta.Cost(usage)
 }
 
 func (r *Recorder) taskMarkdown() string {
@@ -373,6 +339,16 @@ func (r *Recorder) taskMarkdown() string {
 }
 
 func cellID(index int) string { return "cell-" + strconv.Itoa(index) }
+
+// source is the code of the cell with the given index.
+func (r *Recorder) source(index int) string {
+	for _, c := range r.cells {
+		if c.id == cellID(index) {
+			return c.source
+		}
+	}
+	return ""
+}
 
 // putCell replaces the cell with c's id, or appends c.
 func (r *Recorder) putCell(c nbCell) int {
@@ -395,16 +371,16 @@ func (r *Recorder) addCell(c nbCell) {
 	r.cells = append(r.cells, c)
 }
 
-func (r *Recorder) cellFinished(c team.Cell) {
+func (r *Recorder) cellFinished(c cell.Cell) {
 	status := c.Status()
 	var nc nbCell
-	if status == "skipped" {
+	if status == cell.Skipped {
 		lang := c.Language
-		f := fence(c.Code)
+		f := fence.For(c.Code)
 		nc = nbCell{id: cellID(c.Index), kind: "markdown", source: fmt.Sprintf(
 			"*Cell %d was skipped (%s).*\n\n%s%s\n%s\n%s", c.Index, skipReason(c), f, lang, strings.TrimRight(c.Code, "\n"), f)}
 	} else {
-		nc = nbCell{id: cellID(c.Index), kind: "code", source: c.Code, outputs: Outputs(c.Result)}
+		nc = nbCell{id: cellID(c.Index), kind: "code", source: c.Code, outputs: c.Outputs()}
 		if c.Result != nil && c.Result.ExecutionCount > 0 {
 			n := c.Result.ExecutionCount
 			nc.count = &n
@@ -416,19 +392,15 @@ func (r *Recorder) cellFinished(c team.Cell) {
 		r.cells = slices.DeleteFunc(r.cells, func(o nbCell) bool { return o.id == id })
 		r.cells = slices.Insert(r.cells, i+1, nbCell{id: id, kind: "markdown", source: note})
 	}
-	for _, f := range c.Figures {
-		if f != "" {
-			r.figures = append(r.figures, f)
-		}
-	}
+	r.figures = append(r.figures, c.FigureNames()...)
 	if len(r.steps) == 0 {
 		r.steps = append(r.steps, &step{start: r.meta.Started})
 	}
 	s := r.steps[len(r.steps)-1]
-	s.cells = append(s.cells, stepCell{index: c.Index, status: status})
+	s.cells = append(s.cells, stepCell{index: c.Index, status: string(status)})
 }
 
-func skipReason(c team.Cell) string {
+func skipReason(c cell.Cell) string {
 	if c.Skipped != "" {
 		return c.Skipped
 	}
@@ -436,14 +408,14 @@ func skipReason(c team.Cell) string {
 }
 
 // cellNote explains a cell that did not finish normally, for the notebook.
-func cellNote(c team.Cell) string {
+func cellNote(c cell.Cell) string {
 	switch c.Status() {
-	case "timeout":
+	case cell.Timeout:
 		return fmt.Sprintf("*Cell %d timed out: the kernel was interrupted; the outputs above are those printed until then.*", c.Index)
-	case "interrupted":
+	case cell.Interrupted:
 		return fmt.Sprintf("*Cell %d was interrupted; the outputs above are those printed until then.*", c.Index)
-	case "failed":
-		return fmt.Sprintf("*Cell %d failed: %s.*", c.Index, c.Err)
+	case cell.Failed:
+		return fmt.Sprintf("*Cell %d failed: %s.*", c.Index, c.Failure())
 	}
 	if c.Result != nil && c.Result.Reconnected {
 		return fmt.Sprintf("*The connection to the kernel dropped during cell %d and was restored: output printed at that moment may be missing above.*", c.Index)
@@ -457,7 +429,7 @@ func (r *Recorder) stepAgent() string {
 	if r.meta.StepAgent != "" {
 		return r.meta.StepAgent
 	}
-	return planner.Name
+	return "planner"
 }
 
 // stepMessage starts a step with the step agent's message, or ends the
@@ -468,14 +440,14 @@ func (r *Recorder) stepMessage(m team.Message) {
 	r.endStep()
 	if m.Final {
 		r.final = true
-		r.summary = summary(m.Content)
+		r.summary = m.Summary
 		r.addCell(nbCell{id: "summary", kind: "markdown", source: "## Summary\n\n" + r.summary})
 		return
 	}
 	n := len(r.steps) + 1
 	title := strings.TrimSpace(m.Content)
 	if title == "" && len(m.Cells) > 0 {
-		title = "Run: " + firstLine(m.Cells[0].Code)
+		title = "Run: " + firstLine(r.source(m.Cells[0]))
 	}
 	st := &step{title: title, start: r.now()}
 	md := nbCell{id: "step-" + strconv.Itoa(n), kind: "markdown", source: fmt.Sprintf("## Step %d\n\n%s", n, title)}
@@ -486,8 +458,8 @@ func (r *Recorder) stepMessage(m team.Message) {
 	}
 	st.start = st.start.Add(-m.Duration) // the step began with the agent's turn
 	own := map[int]bool{}
-	for _, c := range m.Cells {
-		own[c.Index] = true
+	for _, index := range m.Cells {
+		own[index] = true
 	}
 	for _, prev := range r.steps {
 		prev.cells = slices.DeleteFunc(prev.cells, func(c stepCell) bool {
@@ -499,7 +471,7 @@ func (r *Recorder) stepMessage(m team.Message) {
 		})
 	}
 	r.steps = append(r.steps, st)
-	at := slices.IndexFunc(r.cells, func(c nbCell) bool { return c.id == cellID(m.Cells[0].Index) })
+	at := slices.IndexFunc(r.cells, func(c nbCell) bool { return c.id == cellID(m.Cells[0]) })
 	if at < 0 {
 		r.addCell(md)
 		return
@@ -521,7 +493,3 @@ func (r *Recorder) endStep() {
 		r.steps[len(r.steps)-1].end = r.now()
 	}
 }
-
-// summary is the planner's final message without the stop word (as
-// planner.Summary).
-func summary(content string) string { return planner.Summary(content) }

@@ -1,7 +1,3 @@
-// Package replay re-runs a recorded analysis: it reads a run's events.jsonl,
-// finds its data files, and compares what each recorded cell prints now with
-// what it printed then. It is how an analysis is checked in CI without LLM
-// cost, and how a recorded session is shown to a newcomer.
 package replay
 
 import (
@@ -11,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/record"
-	"github.com/analyst-dev/analyst/jupyter"
 )
 
 // Session is a recorded run.
@@ -108,17 +104,17 @@ func (s *Session) DataFiles(overrides []string) (paths []string, warnings []stri
 }
 
 // Ran reports whether the recorded cell was run (not skipped).
-func Ran(cell record.Event) bool {
-	return cell.Skipped == "" && cell.Status != "skipped"
+func Ran(e record.Event) bool {
+	return e.Cell().Status() != cell.Skipped
 }
 
 // Compare tells whether a cell's outputs now match the recorded ones, by
-// what a reader sees: stream text, the text of rich outputs, which images
-// there are (not their bytes, which differ between library versions), and the
-// error's name and value. When they differ, diff names the first differing
-// line.
-func Compare(recorded, now []record.Output) (match bool, diff string) {
-	a, b := Fingerprint(recorded), Fingerprint(now)
+// what a reader sees (see cell.Cell.Fingerprint): stream text, the text of
+// rich outputs, which images there are (not their bytes, which differ
+// between library versions), and the error's name and value. When they
+// differ, diff names the first differing line.
+func Compare(recorded, now cell.Cell) (match bool, diff string) {
+	a, b := recorded.Fingerprint(), now.Fingerprint()
 	if a == b {
 		return true, ""
 	}
@@ -136,33 +132,4 @@ func Compare(recorded, now []record.Output) (match bool, diff string) {
 		}
 	}
 	return false, "outputs differ"
-}
-
-// Fingerprint renders outputs as the text Compare compares.
-func Fingerprint(outs []record.Output) string {
-	var b strings.Builder
-	for _, o := range outs {
-		switch o.OutputType {
-		case "stream":
-			b.WriteString(o.Text)
-		case "error":
-			fmt.Fprintf(&b, "\n%s: %s\n", o.Ename, jupyter.StripANSI(o.Evalue))
-		default:
-			out := jupyter.Output{Type: o.OutputType, Data: o.Data}
-			if mime, _, ok := out.Image(); ok {
-				fmt.Fprintf(&b, "\n[%s]\n", mime)
-				continue
-			}
-			if s, ok := o.Data["text/plain"].(string); ok {
-				b.WriteString("\n" + s + "\n")
-			}
-		}
-	}
-	var lines []string
-	for _, l := range strings.Split(jupyter.StripANSI(b.String()), "\n") {
-		if l = strings.TrimRight(l, " \t\r"); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	return strings.Join(lines, "\n")
 }

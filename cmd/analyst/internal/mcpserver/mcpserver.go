@@ -11,9 +11,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/analyst-dev/analyst/agents/executor"
-	"github.com/analyst-dev/analyst/internal/kernel"
-	"github.com/analyst-dev/analyst/jupyter"
+	"github.com/analyst-dev/analyst/analysis"
+	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/team"
 )
 
@@ -32,17 +31,11 @@ const instructions = `analyst runs Python in a stateful Jupyter kernel. Variable
 
 // Options configure the server.
 type Options struct {
-	// Gateway returns the client of the gateway that runs the kernels. It is
-	// called when a session starts its kernel, on the first tool call that
-	// needs one.
-	Gateway func(ctx context.Context) (*jupyter.Client, error)
-	// Start and Session say how kernels are started and run (kernel spec,
-	// KERNEL_* variables, cell timeout, output bound).
-	Start   jupyter.StartOptions
-	Session jupyter.SessionOptions
-	// Cap is how many characters of a cell's output are returned;
-	// executor.DefaultCap when zero.
-	Cap int
+	// Analysis says how the session's analysis session is built: the
+	// gateway, the kernel, the output cap, and the records if any. It is
+	// built on the first tool call that needs a kernel, and again after a
+	// kernel failed to start. It runs no LLM.
+	Analysis analysis.Options
 	// Version is the server's version in the MCP handshake.
 	Version string
 	// Log, when set, receives a line for each thing worth telling the
@@ -118,42 +111,46 @@ type session struct {
 	ctx  context.Context // the session's: the kernel lives as long as it
 
 	mu     sync.Mutex
-	handle *kernel.Handle
-	exec   *executor.Executor
+	an     *analysis.Session
 	closed bool
 }
 
 // errEnded answers calls that arrive after the session ended.
 var errEnded = errors.New("the session has ended")
 
-// kernel returns the session's kernel, starting it on first use. A kernel
-// that failed to start is deleted and forgotten, so that the next call tries
-// again. s.mu must be held.
-func (s *session) kernel(ctx context.Context) (*kernel.Handle, *jupyter.Session, error) {
+// kernel returns the session's analysis session, starting it and its
+// kernel on first use. A kernel that failed to start is deleted and
+// forgotten, so that the next call tries again. s.mu must be held.
+func (s *session) kernel(ctx context.Context) (*analysis.Session, error) {
 	if s.closed {
-		return nil, nil, errEnded
+		return nil, errEnded
 	}
-	if s.handle == nil {
-		s.handle = kernel.Start(s.ctx, kernel.Options{
-			Gateway: s.opts.Gateway,
-			Start:   s.opts.Start,
-			Session: s.opts.Session,
-			OnReady: s.log,
-		})
-		s.exec = executor.New(s.handle, executor.Options{Cap: s.opts.Cap})
+	if s.an == nil {
+		opts := s.opts.Analysis
+		opts.LLM = nil
+		opts.Observers = append(opts.Observers, team.ObserverFunc(func(e team.Event) {
+			if n, ok := e.(team.Notice); ok {
+				s.log(n.Text)
+			}
+		}))
+		an, err := analysis.New(s.ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		s.an = an
 	}
-	js, err := s.handle.Wait(ctx)
+	err := s.an.Wait(ctx)
 	if err != nil && ctx.Err() == nil {
-		if cerr := s.handle.Close(s.ctx); cerr != nil {
+		if cerr := s.an.Close(s.ctx); cerr != nil {
 			s.log(fmt.Sprintf("delete kernel: %v", cerr))
 		}
-		s.handle, s.exec = nil, nil
-		return nil, nil, fmt.Errorf("start kernel: %w", err)
+		s.an = nil
+		return nil, fmt.Errorf("start kernel: %w", err)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return s.handle, js, nil
+	return s.an, nil
 }
 
 // close deletes the kernel, if one started, and refuses further calls.
@@ -161,12 +158,12 @@ func (s *session) close(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	if s.handle == nil {
+	if s.an == nil {
 		return nil
 	}
-	h := s.handle
-	s.handle, s.exec = nil, nil
-	return h.Close(ctx)
+	an := s.an
+	s.an = nil
+	return an.Close(ctx)
 }
 
 func (s *session) log(line string) {
@@ -182,24 +179,21 @@ func (s *session) executeCode(ctx context.Context, _ *mcp.CallToolRequest, in Co
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, _, err := s.kernel(ctx); err != nil {
+	an, err := s.kernel(ctx)
+	if err != nil {
 		return nil, nil, toolError(err)
 	}
-	cell, text, err := s.exec.RunCode(ctx, Name, in.Code, func(e team.Event) {
-		if n, ok := e.(team.Notice); ok {
-			s.log(n.Text)
-		}
-	})
+	c, err := an.Exec(ctx, Name, in.Code)
 	if err != nil {
 		return nil, nil, toolError(err)
 	}
 	res := &mcp.CallToolResult{
-		Content: []mcp.Content{&mcp.TextContent{Text: text}},
-		IsError: cell.Status() != "ok",
+		Content: []mcp.Content{&mcp.TextContent{Text: c.ForLLM(an.Cap())}},
+		IsError: c.Status() != cell.OK,
 	}
-	if cell.Result != nil {
-		for _, o := range cell.Result.Outputs {
-			if im, ok := executor.ImageOf(o); ok && im.MIME != "image/svg+xml" {
+	if c.Result != nil {
+		for _, o := range c.Result.Outputs {
+			if im, ok := cell.ImageOf(o); ok && im.MIME != "image/svg+xml" {
 				res.Content = append(res.Content, &mcp.ImageContent{Data: im.Data, MIMEType: im.MIME})
 			}
 		}
@@ -223,12 +217,12 @@ func (s *session) uploadFile(ctx context.Context, _ *mcp.CallToolRequest, in Upl
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, js, err := s.kernel(ctx)
+	an, err := s.kernel(ctx)
 	if err != nil {
 		return nil, nil, toolError(err)
 	}
 	name := filepath.Base(in.Path)
-	if err := js.Upload(ctx, in.Path, name); err != nil {
+	if err := an.Upload(ctx, in.Path, name); err != nil {
 		return nil, nil, toolError(fmt.Errorf("upload %s: %w", in.Path, err))
 	}
 	return text(fmt.Sprintf("uploaded %s (%d bytes) to the kernel's working directory as %s", in.Path, fi.Size(), name)), nil, nil
@@ -241,14 +235,14 @@ func (s *session) restartKernel(ctx context.Context, _ *mcp.CallToolRequest, _ R
 	if s.closed {
 		return nil, nil, errEnded
 	}
-	if s.handle == nil {
+	if s.an == nil {
 		return text("no kernel was running; the next execute_code starts a fresh one"), nil, nil
 	}
-	h, _, err := s.kernel(ctx)
+	an, err := s.kernel(ctx)
 	if err != nil {
 		return nil, nil, toolError(err)
 	}
-	if err := h.Restart(ctx); err != nil {
+	if err := an.Restart(ctx); err != nil {
 		return nil, nil, toolError(err)
 	}
 	s.log("kernel restarted at the client's request")

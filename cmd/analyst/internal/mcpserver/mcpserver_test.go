@@ -12,6 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/analyst-dev/analyst/analysis"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
@@ -72,8 +73,10 @@ func TestSessionKernel(t *testing.T) {
 	}
 	gateways := 0
 	cs, done := connect(t, Options{
-		Gateway: func(context.Context) (*jupyter.Client, error) { gateways++; return c, nil },
-		Start:   jupyter.StartOptions{Name: "python3"},
+		Analysis: analysis.Options{
+			Gateway: func(context.Context) (*jupyter.Client, func(), error) { gateways++; return c, nil, nil },
+			Start:   jupyter.StartOptions{Name: "python3"},
+		},
 		Version: "test",
 	})
 
@@ -153,11 +156,11 @@ func TestSessionKernel(t *testing.T) {
 }
 
 func TestToolErrors(t *testing.T) {
-	cs, done := connect(t, Options{
-		Gateway: func(context.Context) (*jupyter.Client, error) {
-			return nil, errors.New("cannot reach the gateway\nat http://127.0.0.1:1")
+	cs, done := connect(t, Options{Analysis: analysis.Options{
+		Gateway: func(context.Context) (*jupyter.Client, func(), error) {
+			return nil, nil, errors.New("cannot reach the gateway\nat http://127.0.0.1:1")
 		},
-	})
+	}})
 	for _, tc := range []struct {
 		tool string
 		args map[string]any

@@ -1,13 +1,10 @@
-package executor
+package cell
 
 import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
 )
-
-// DefaultCap is how many characters of a cell's output the LLM sees.
-const DefaultCap = 4000
 
 // Cap shortens text to about max characters, keeping its head and tail and
 // saying how much was left out between them. Whole lines are kept where lines

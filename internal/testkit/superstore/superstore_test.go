@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-var sample = filepath.Join("..", "..", "examples", "superstore.csv")
+var sample = filepath.Join("..", "..", "..", "examples", "superstore.csv")
 
 func TestRegionTotals(t *testing.T) {
 	totals, err := RegionTotals(sample)

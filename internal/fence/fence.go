@@ -1,4 +1,4 @@
-package executor
+package fence
 
 import (
 	"strings"
@@ -100,4 +100,33 @@ func language(info string) string {
 		info = info[:i]
 	}
 	return strings.ToLower(info)
+}
+
+// Unwrap returns the body of a fenced block that is the whole of code,
+// which models sometimes send despite being told not to; code itself
+// otherwise.
+func Unwrap(code string) string {
+	t := strings.TrimSpace(code)
+	if !strings.HasPrefix(t, "```") && !strings.HasPrefix(t, "~~~") {
+		return code
+	}
+	blocks := Extract(t)
+	if len(blocks) != 1 {
+		return code
+	}
+	lines := strings.Split(t, "\n")
+	if len(lines) < 2 || !closesFence(lines[len(lines)-1], lines[0][:3]) {
+		return code
+	}
+	return blocks[0].Code + "\n"
+}
+
+// For returns a Markdown code fence longer than any run of backticks in
+// code.
+func For(code string) string {
+	f := "```"
+	for strings.Contains(code, f) {
+		f += "`"
+	}
+	return f
 }

@@ -1,0 +1,6 @@
+// Package executor is the agent that runs the code blocks of the latest
+// message in the kernel, one cell each, and answers with what they printed,
+// shortened for the LLM (cell.Cell.ForLLM). It saves the cells' figures,
+// restarts a kernel that died and, when asked, re-runs the cells that had
+// succeeded to bring the kernel's variables back.
+package executor
