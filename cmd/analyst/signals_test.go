@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/internal/record"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )

@@ -63,7 +63,9 @@ func TestImportRules(t *testing.T) {
 		{"cell", func(imp string) bool { return imp == "jupyter" }, "a cell knows only the kernel's result"},
 		{"internal/record", func(imp string) bool { return !under(imp, "agents") && !under(imp, "analysis") }, "the records know events, not agents"},
 		{"internal/console", func(imp string) bool { return !under(imp, "agents") && !under(imp, "analysis") }, "the console knows events, not agents"},
-		{"agents", func(imp string) bool { return !under(imp, "analysis") && !under(imp, "internal/record") && !under(imp, "internal/console") }, "agents know neither the session nor its front ends"},
+		{"agents", func(imp string) bool {
+			return !under(imp, "analysis") && !under(imp, "internal/record") && !under(imp, "internal/console")
+		}, "agents know neither the session nor its front ends"},
 	}
 	for _, p := range packages(t) {
 		for _, imp := range p.Imports {
