@@ -45,9 +45,6 @@ func (o Outcome) Total() team.Usage {
 	return t
 }
 
-// Finished reports whether the agents answered the request.
-func (o Outcome) Finished() bool { return o.Reason == team.StopTerminated }
-
 // outcome turns the team's outcome into the session's.
 func (s *Session) outcome(out team.Outcome) Outcome {
 	o := Outcome{

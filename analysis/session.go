@@ -201,9 +201,6 @@ func (s *Session) Notice(text string, warning bool) {
 	s.obs.Observe(team.Notice{Text: text, Warning: warning})
 }
 
-// Observe passes an event of the front end's own to the observers.
-func (s *Session) Observe(e team.Event) { s.obs.Observe(e) }
-
 // Restart restarts the kernel: its variables are lost and the data files
 // are uploaded again.
 func (s *Session) Restart(ctx context.Context) error { return s.kernel.Restart(ctx) }
@@ -238,9 +235,6 @@ func (s *Session) Close(ctx context.Context) error {
 // Abandon deletes the kernel without waiting for anything: the last resort
 // when the process must exit now.
 func (s *Session) Abandon(ctx context.Context) { s.kernel.Abandon(ctx) }
-
-// KernelID is the kernel's id once the gateway has given one.
-func (s *Session) KernelID() string { return s.kernel.ID() }
 
 // serialObserver passes events on one at a time: the kernel's notices
 // come from another goroutine than the agents' events, and may come late.

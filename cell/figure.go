@@ -2,6 +2,7 @@ package cell
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"image"
@@ -42,11 +43,32 @@ type Image struct {
 	Data []byte
 }
 
-// ImageOf returns the output's image, if it has one (see
-// jupyter.Output.Image).
+// ImageOf returns the output's image, if it has one: the first of
+// ImageTypes that the output's MIME bundle holds and that decodes (PNG,
+// JPEG and GIF are base64, possibly wrapped in lines; SVG is text).
 func ImageOf(o jupyter.Output) (Image, bool) {
-	mime, data, ok := o.Image()
-	return Image{MIME: mime, Data: data}, ok
+	for _, t := range ImageTypes {
+		s, ok := o.Data[t.MIME].(string)
+		if !ok {
+			continue
+		}
+		if t.MIME == "image/svg+xml" {
+			return Image{MIME: t.MIME, Data: []byte(s)}, true
+		}
+		if b, err := base64.StdEncoding.DecodeString(strings.Map(dropSpace, s)); err == nil {
+			return Image{MIME: t.MIME, Data: b}, true
+		}
+	}
+	return Image{}, false
+}
+
+// dropSpace drops white space: base64 in notebooks may carry newlines.
+func dropSpace(r rune) rune {
+	switch r {
+	case '\n', '\r', ' ', '\t':
+		return -1
+	}
+	return r
 }
 
 // Figure is an image a cell displayed, resolved once where it is saved.
@@ -184,19 +206,13 @@ func ResolveFigures(res *jupyter.Result, names []string) []Figure {
 
 // FigureDir saves figures as figure-N.EXT in a directory, numbering them from
 // 1 in the order they arrive. The names come only from the counter, never
-// from kernel output. Start sets the first number to use (a continued run
-// goes on from its last figure).
+// from kernel output; a name already taken is skipped, so figures added to
+// an earlier run's folder go on after its last one.
 type FigureDir struct {
 	Dir string
 
 	mu sync.Mutex
 	n  int
-}
-
-// NewFigureDir returns a FigureDir in dir whose next figure is number
-// next (1 when next < 1).
-func NewFigureDir(dir string, next int) *FigureDir {
-	return &FigureDir{Dir: dir, n: max(next, 1) - 1}
 }
 
 // SaveFigure writes the image to the next figure file. It never replaces a

@@ -138,6 +138,25 @@ func parseURL(raw string) (*url.URL, string, error) {
 	return u, token, nil
 }
 
+// DisplayURL returns raw without credentials: no user information and no
+// "token" query parameter. It is how a gateway URL is shown
+// in records and messages.
+func DisplayURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	u.User = nil
+	q := u.Query()
+	for k := range q {
+		if strings.EqualFold(k, "token") {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // redactURL hides the query (which may hold a token) of a URL that could not
 // be parsed, for error messages.
 func redactURL(raw string) string {

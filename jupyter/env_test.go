@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/jupyter"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 func TestSetEnvAndEnv(t *testing.T) {

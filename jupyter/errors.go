@@ -17,7 +17,7 @@ var (
 	// ErrUnauthorized reports that the server refused the credentials (HTTP
 	// 401, or a 403 that is not a resource limit). Its message never holds
 	// the token. A [*UserNotAllowedError] matches it too.
-	ErrUnauthorized = errors.New("not authorized: check --gateway-token or JUPYTER_GATEWAY_AUTH_TOKEN")
+	ErrUnauthorized = errors.New("not authorized")
 	// ErrKernelNotFound reports that the server does not know the kernel
 	// (HTTP 404 on a kernel's URL).
 	ErrKernelNotFound = errors.New("kernel not found")

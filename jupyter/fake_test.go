@@ -241,7 +241,7 @@ func TestRESTErrors(t *testing.T) {
 		handler: func(w http.ResponseWriter, r *http.Request) { jsonError(w, 401, "Unauthorized", "") },
 		call:    func(ctx context.Context, c *jupyter.Client) error { _, err := c.KernelSpecs(ctx); return err },
 		want:    jupyter.ErrUnauthorized,
-		text:    "--gateway-token",
+		text:    "401 Unauthorized (not authorized)",
 	}, {
 		name: "resource limit",
 		handler: func(w http.ResponseWriter, r *http.Request) {

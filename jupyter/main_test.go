@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/jupyter"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 // servers shares one real Jupyter Server among this package's tests.

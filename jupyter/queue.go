@@ -116,7 +116,7 @@ func (e *QueueTimeoutError) Error() string {
 	if errors.As(e.Last, &he) && he.Op != "" {
 		last = strings.TrimPrefix(last, he.Op+": ")
 	}
-	return fmt.Sprintf("%s: the gateway stayed at its kernel limit for %s (%d attempts; raise --queue-timeout or the gateway's limit): %s",
+	return fmt.Sprintf("%s: the gateway stayed at its kernel limit for %s (%d attempts): %s",
 		e.Op, shortDuration(e.Waited), e.Attempts, last)
 }
 

@@ -1,7 +1,6 @@
 package jupyter
 
 import (
-	"encoding/base64"
 	"regexp"
 	"strings"
 	"time"
@@ -89,35 +88,6 @@ func StripANSI(s string) string {
 		return s
 	}
 	return ansiRE.ReplaceAllString(s, "")
-}
-
-// Image returns the output's image, preferring PNG, then JPEG, then GIF,
-// then SVG: its MIME type and decoded bytes (SVG as its XML text). ok is
-// false if the output holds no image.
-func (o Output) Image() (mime string, data []byte, ok bool) {
-	for _, m := range []string{"image/png", "image/jpeg", "image/gif"} {
-		s, isString := o.Data[m].(string)
-		if !isString {
-			continue
-		}
-		b, err := base64.StdEncoding.DecodeString(strings.Map(dropSpace, s))
-		if err == nil {
-			return m, b, true
-		}
-	}
-	if s, isString := o.Data["image/svg+xml"].(string); isString {
-		return "image/svg+xml", []byte(s), true
-	}
-	return "", nil, false
-}
-
-// dropSpace drops white space: base64 in notebooks may carry newlines.
-func dropSpace(r rune) rune {
-	switch r {
-	case '\n', '\r', ' ', '\t':
-		return -1
-	}
-	return r
 }
 
 // PlainText returns the output as plain text: a stream's text, a bundle's

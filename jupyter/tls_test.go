@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/jupyter"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 // TestTLS talks to a real Jupyter Server over https and wss: the certificate

@@ -64,3 +64,10 @@ func TestStripANSI(t *testing.T) {
 		t.Errorf("StripANSI = %q, want %q", got, want)
 	}
 }
+
+func TestDisplayURL(t *testing.T) {
+	got := DisplayURL("https://user:pw@gw.example.com/k?token=abc&x=1")
+	if got != "https://gw.example.com/k?x=1" {
+		t.Errorf("DisplayURL = %q", got)
+	}
+}

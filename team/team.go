@@ -200,15 +200,23 @@ func Run(ctx context.Context, task string, agents []Agent, obs Observer, opts Op
 		if opts.MaxTokens > 0 && out.Total().Total() >= opts.MaxTokens {
 			return finish(StopMaxTokens, nil)
 		}
-		next = (next + 1) % len(agents)
-		if msg.Next != "" {
-			i, ok := byName[msg.Next]
-			if !ok {
-				return finish(StopError, fmt.Errorf("%s handed the turn to unknown agent %q", agent.Name(), msg.Next))
-			}
-			next = i
+		if next, err = following(next, len(agents), msg.Next, byName); err != nil {
+			return finish(StopError, fmt.Errorf("%s %w", agent.Name(), err))
 		}
 	}
+}
+
+// following is the index of the agent after agents[i] of n: the next in
+// round-robin order, or the one named by handOver.
+func following(i, n int, handOver string, byName map[string]int) (int, error) {
+	if handOver == "" {
+		return (i + 1) % n, nil
+	}
+	j, ok := byName[handOver]
+	if !ok {
+		return 0, fmt.Errorf("handed the turn to unknown agent %q", handOver)
+	}
+	return j, nil
 }
 
 var errRunTimeout = errors.New("the run's time limit was reached")

@@ -3,7 +3,6 @@ package toolagent
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -73,10 +72,6 @@ func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.
 	}
 	resp, err := a.model.Complete(ctx, a.client, Name, a.msgs, []llm.Tool{Tool}, emit)
 	if err != nil {
-		var le *llm.Error
-		if errors.As(err, &le) && le.Kind == llm.ToolsUnsupported {
-			return team.Message{}, fmt.Errorf("%w; use --mode team, whose agents need no tool calling", err)
-		}
 		return team.Message{}, err
 	}
 	msg := team.Message{

@@ -2,6 +2,7 @@ package toolagent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,10 +14,10 @@ import (
 	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/kernel"
 	"github.com/analyst-dev/analyst/internal/llm"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/internal/testkit/superstore"
 	"github.com/analyst-dev/analyst/jupyter"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 	"github.com/analyst-dev/analyst/prompts"
 	"github.com/analyst-dev/analyst/team"
 )
@@ -209,8 +210,9 @@ func TestToolsUnsupported(t *testing.T) {
 	srv := llmtest.NewServer(t, llmtest.Reply{Status: 400, ErrorMessage: "tools is not supported by this model"})
 	agent := New(newClient(t, srv.URL), chat.Model{Name: "tiny"}, "SYSTEM", noRunner{t})
 	out := team.Run(context.Background(), "task", []team.Agent{agent}, nil, team.Options{})
-	if out.Reason != team.StopError || out.Err == nil || !strings.Contains(out.Err.Error(), "--mode team") {
-		t.Fatalf("run ended %s with %v, want an error suggesting --mode team", out.Reason, out.Err)
+	var le *llm.Error
+	if out.Reason != team.StopError || !errors.As(out.Err, &le) || le.Kind != llm.ToolsUnsupported {
+		t.Fatalf("run ended %s with %v, want a tools-unsupported error (for which the command suggests --mode team)", out.Reason, out.Err)
 	}
 	if !strings.Contains(out.Err.Error(), "does not support tool calling") {
 		t.Errorf("error %q does not say why", out.Err)

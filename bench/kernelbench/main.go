@@ -17,8 +17,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/jupyter"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 func main() {

@@ -17,6 +17,7 @@ import (
 	"github.com/analyst-dev/analyst/analysis"
 	"github.com/analyst-dev/analyst/internal/batch"
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/internal/localgw"
 )
 
@@ -121,28 +122,7 @@ func runBatch(ctx context.Context, io *console.IO, opts *batchOptions) error {
 	}
 
 	b := &batchRun{io: io, st: io.ErrStyles()}
-	results := make([]batch.Result, len(tasks))
-	for i, t := range tasks {
-		results[i] = batch.Result{Name: t.Name, Status: batch.Interrupted, Reason: "interrupted"}
-	}
-	sem := make(chan struct{}, opts.jobs)
-	var wg sync.WaitGroup
-	for i, t := range tasks {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			results[i] = b.runTask(ctx, t, runs[i])
-			b.taskLine(results[i])
-		})
-	}
-	wg.Wait()
-
+	results := b.runAll(ctx, tasks, runs, opts.jobs)
 	b.table(results)
 	if err := batch.WriteSummary(out, results); err != nil {
 		return fmt.Errorf("write summary: %w", err)
@@ -165,6 +145,33 @@ func runBatch(ctx context.Context, io *console.IO, opts *batchOptions) error {
 		return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d tasks failed", failed, len(results))}
 	}
 	return nil
+}
+
+// runAll runs the tasks, jobs at a time, and returns their results in the
+// tasks' order; a task not started when ctx ended is interrupted.
+func (b *batchRun) runAll(ctx context.Context, tasks []batch.Task, runs []*runOptions, jobs int) []batch.Result {
+	results := make([]batch.Result, len(tasks))
+	for i, t := range tasks {
+		results[i] = batch.Result{Name: t.Name, Status: batch.Interrupted, Reason: "interrupted"}
+	}
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i, t := range tasks {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			results[i] = b.runTask(ctx, t, runs[i])
+			b.taskLine(results[i])
+		})
+	}
+	wg.Wait()
+	return results
 }
 
 // taskOptions are the options of one task's run: the shared flags with the
@@ -245,7 +252,7 @@ func (b *batchRun) runLogged(ctx context.Context, opts *runOptions) (analysis.Ou
 	defer f.Close()
 	out, err := runAnalysis(ctx, console.Writers(f, f), opts)
 	if ee := (*exitError)(nil); err != nil && (!errors.As(err, &ee) || ee.err != nil) {
-		fmt.Fprintf(f, "analyst: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(f, "analyst: %s\n", explain(err))
 	}
 	return out, err
 }
@@ -268,13 +275,13 @@ func failReason(err error, out analysis.Outcome) string {
 	case isExit && ee.code == exitLimit:
 		return "limit: " + string(out.Reason)
 	case out.Err != nil:
-		return "error: " + oneLine(out.Err.Error())
+		return "error: " + explain(out.Err)
 	case isExit && ee.err == nil && out.Reason != "":
 		return string(out.Reason)
 	case isExit && ee.err == nil:
 		return fmt.Sprintf("exit %d", ee.code)
 	}
-	return "error: " + oneLine(err.Error())
+	return "error: " + explain(err)
 }
 
 // taskLine says on stderr how a task ended, as it ends.
@@ -284,7 +291,7 @@ func (b *batchRun) taskLine(r batch.Result) {
 	secs := fmt.Sprintf("%.1fs", r.Duration.Seconds())
 	switch r.Status {
 	case batch.Passed:
-		fmt.Fprintf(b.io.Err, "%s %s  %s  %s\n", b.st.OK.Render("✓"), r.Name, secs, plural(r.Turns, "turn"))
+		fmt.Fprintf(b.io.Err, "%s %s  %s  %s\n", b.st.OK.Render("✓"), r.Name, secs, human.Plural(r.Turns, "turn"))
 	case batch.Interrupted:
 		fmt.Fprintf(b.io.Err, "%s %s  %s  %s\n", b.st.Warning.Render("✗"), r.Name, secs, r.Reason)
 	default:
@@ -311,11 +318,4 @@ func (b *batchRun) table(results []batch.Result) {
 		fmt.Fprintln(b.io.Out, strings.TrimRight(line, " \n"))
 	}
 	fmt.Fprintf(b.io.Out, "%d of %d passed\n", passed, len(results))
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }

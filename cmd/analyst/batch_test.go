@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/internal/batch"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/internal/testkit/superstore"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 // byTask is a scripted LLM for a batch: each task's requests, recognised by

@@ -6,6 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/analyst-dev/analyst/internal/llm"
+	"github.com/analyst-dev/analyst/internal/localgw"
+	"github.com/analyst-dev/analyst/internal/replay"
+	"github.com/analyst-dev/analyst/jupyter"
 )
 
 // Exit codes. They are documented in the README; keep both in step.
@@ -60,8 +65,62 @@ func exitCode(ctx context.Context, w io.Writer, err error) int {
 		fmt.Fprintf(w, "analyst: %s\n", se.Error())
 		return se.code()
 	}
-	fmt.Fprintf(w, "analyst: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(w, "analyst: %s\n", explain(err))
 	return code
+}
+
+// explain is err's message on one line, followed by what the user can do
+// about it when its type says.
+func explain(err error) string {
+	msg := oneLine(err.Error())
+	if h := hint(err); h != "" {
+		msg += ": " + h
+	}
+	return msg
+}
+
+// hint says what the user can do about err, from its type: which flag or
+// variable to check. The libraries say what failed; the command knows how
+// it was configured.
+func hint(err error) string {
+	var le *llm.Error
+	var qe *jupyter.QueueTimeoutError
+	var me *replay.MissingDataError
+	var ue *jupyter.UserNotAllowedError
+	switch {
+	case errors.As(err, &ue):
+		return "" // the message says to set KERNEL_USERNAME
+	case errors.Is(err, jupyter.ErrUnauthorized):
+		return "check --gateway-token or " + envGatewayToken
+	case errors.As(err, &qe):
+		return "raise --queue-timeout or the gateway's kernel limit"
+	case errors.Is(err, localgw.ErrNotInstalled):
+		return "install Debian's python3-jupyter-server python3-ipykernel (or pip install jupyter_kernel_gateway ipykernel), or point analyst at a gateway with --gateway-url"
+	case errors.As(err, &me):
+		return "pass it with --data"
+	case !errors.As(err, &le):
+		return ""
+	}
+	switch le.Kind {
+	case llm.Auth:
+		if le.Status == 403 {
+			return "check " + envAPIKey + " and its permissions"
+		}
+		return "check " + envAPIKey
+	case llm.ModelNotFound:
+		return "check --model or " + envModel
+	case llm.NoModel:
+		return "set --model or " + envModel
+	case llm.NotFound:
+		return "check " + envBaseURL + " (it usually ends in /v1)"
+	case llm.Network:
+		return "check " + envBaseURL
+	case llm.Quota:
+		return "check the account's plan and billing"
+	case llm.ToolsUnsupported:
+		return "use --mode team, whose agents need no tool calling"
+	}
+	return ""
 }
 
 // isCobraUsage recognises the errors cobra itself returns for bad command

@@ -14,6 +14,7 @@ import (
 
 	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
@@ -71,7 +72,7 @@ func readCode(stdin io.Reader, file string, args []string) (string, error) {
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", usageErrorf("-f %s: %s", file, pathProblem(err))
+			return "", usageErrorf("-f %s: %s", file, human.PathProblem(err))
 		}
 		return string(b), nil
 	case len(args) == 0:
@@ -112,7 +113,7 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 			defer cancel()
 			if err := client.DeleteKernel(dctx, id); err != nil {
-				fmt.Fprintf(io.Err, "analyst: %s\n", oneLine(err.Error()))
+				fmt.Fprintf(io.Err, "analyst: %s\n", explain(err))
 			}
 		}()
 	}

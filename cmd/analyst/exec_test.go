@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/jupyter"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 // TestExec runs analyst exec in fresh kernels and checks what a person sees

@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/internal/record"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/jupyter"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 var faultTable = flag.Bool("fault-table", false, "print the fault matrix as a table (make faults)")
@@ -137,12 +137,6 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
-}
-
-// lastLine is the last non-empty line of s.
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
 }
 
 // errorLine is the transcript's one error line ("error: ...") or the CLI's
@@ -645,12 +639,6 @@ func newCutProxy(t *testing.T, target string) *cutProxy {
 		}
 	}()
 	return p
-}
-
-func (p *cutProxy) open() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.conns)
 }
 
 func (p *cutProxy) cut() {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/internal/localgw"
 	"github.com/analyst-dev/analyst/jupyter"
 )
@@ -112,7 +113,7 @@ func (g *gatewayFlags) client() (*jupyter.Client, error) {
 	}
 	if g.caCert != "" {
 		if _, err := os.Stat(g.caCert); err != nil {
-			return nil, usageErrorf("--ca-cert %s: %v", g.caCert, pathProblem(err))
+			return nil, usageErrorf("--ca-cert %s: %v", g.caCert, human.PathProblem(err))
 		}
 	}
 	c, err := jupyter.NewClient(jupyter.Config{
@@ -239,17 +240,6 @@ func firstNonEmpty(vs ...string) string {
 		}
 	}
 	return ""
-}
-
-// pathProblem words a file error for a one-line message.
-func pathProblem(err error) string {
-	switch {
-	case os.IsNotExist(err):
-		return "no such file"
-	case os.IsPermission(err):
-		return "permission denied"
-	}
-	return err.Error()
 }
 
 // isLoopback reports whether host is this machine: localhost or a loopback

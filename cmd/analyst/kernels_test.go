@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/jupyter"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 // TestPruneAfterKill9 kills analyst with SIGKILL mid-cell, so it cannot clean

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/jupyter"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 // TestRunLocalGateway runs with no gateway configured: analyst starts a local

@@ -76,6 +76,7 @@ func runMCP(ctx context.Context, io *console.IO, opts *mcpOptions) error {
 			OutputCap: opts.outputCap,
 		},
 		Version: buildVersion(),
+		Explain: explain,
 		Log:     func(line string) { fmt.Fprintf(io.Err, "analyst mcp: %s\n", oneLine(line)) },
 	})
 }

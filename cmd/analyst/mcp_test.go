@@ -12,7 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/analyst-dev/analyst/internal/console"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent use.

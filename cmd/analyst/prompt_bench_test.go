@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 // fourSteps is a scripted 4-step run whose first cell prints 20,000 lines.

@@ -10,10 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/analyst-dev/analyst/agents/executor"
 	"github.com/analyst-dev/analyst/analysis"
 	"github.com/analyst-dev/analyst/internal/console"
-	"github.com/analyst-dev/analyst/internal/record"
 	"github.com/analyst-dev/analyst/internal/replay"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/team"
@@ -106,7 +104,7 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 	lastResort := onSecondSignal(ctx, sess.Abandon)
 	defer func() {
 		if err := sess.Close(ctx); err != nil {
-			fmt.Fprintf(io.Err, "analyst: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(io.Err, "analyst: %s\n", explain(err))
 		}
 		lastResort()
 	}()
@@ -114,41 +112,20 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 		return err
 	}
 
-	var ran, matched int
-	var differ []string
 	began := time.Now()
-	for _, it := range s.Items {
-		if err := ctx.Err(); err != nil {
-			break
-		}
-		if it.Type == record.TypeMessage {
-			if it.Agent != executor.Name {
-				con.Observe(team.Quoted{Agent: it.Agent, Content: it.Content})
-			}
-			continue
-		}
-		if !replay.Ran(it) {
-			continue
-		}
-		c, err := sess.Exec(ctx, executor.Name, it.Code)
-		if err != nil {
-			return err
-		}
-		ran++
-		if ok, diff := replay.Compare(it.Cell(), c); ok {
-			matched++
-		} else {
-			differ = append(differ, fmt.Sprintf("cell %d (recorded as cell %d) differs: %s", c.Index, it.Index, diff))
-			sess.Notice(differ[len(differ)-1], true)
-		}
+	rep, err := s.Rerun(ctx, sess,
+		func(agent, content string) { con.Observe(team.Quoted{Agent: agent, Content: content}) },
+		func(diff string) { sess.Notice(diff, true) })
+	if err != nil && ctx.Err() == nil {
+		return err
 	}
 	if se, ok := interruptedBy(ctx); ok {
 		return &exitError{code: se.code(), err: errors.New("interrupted; the kernel was deleted")}
 	}
-	fmt.Fprintf(io.Out, "\nreplayed %d cells in %s: %d matched, %d differ\n", ran, time.Since(began).Round(time.Millisecond), matched, len(differ))
+	fmt.Fprintf(io.Out, "\nreplayed %d cells in %s: %d matched, %d differ\n", rep.Ran, time.Since(began).Round(time.Millisecond), rep.Matched, len(rep.Differ))
 	fmt.Fprintf(io.Err, "figures: %s\n", out)
-	if len(differ) > 0 {
-		return &exitError{code: exitFailed, err: errors.New(strings.Join(differ, "; "))}
+	if len(rep.Differ) > 0 {
+		return &exitError{code: exitFailed, err: errors.New(strings.Join(rep.Differ, "; "))}
 	}
 	return nil
 }

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 var updateSession = flag.Bool("update-session", false, "re-record examples/superstore-session")

@@ -20,6 +20,7 @@ import (
 	"github.com/analyst-dev/analyst/analysis"
 	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/internal/llm"
 	"github.com/analyst-dev/analyst/internal/record"
 	"github.com/analyst-dev/analyst/jupyter"
@@ -131,14 +132,14 @@ func (o *runOptions) validate() error {
 	for _, d := range o.data {
 		fi, err := os.Stat(d)
 		if err != nil {
-			return usageErrorf("--data %s: %s", d, pathProblem(err))
+			return usageErrorf("--data %s: %s", d, human.PathProblem(err))
 		}
 		if fi.IsDir() {
 			return usageErrorf("--data %s is a directory: pass its files one by one", d)
 		}
 		f, err := os.Open(d)
 		if err != nil {
-			return usageErrorf("--data %s: %s", d, pathProblem(err))
+			return usageErrorf("--data %s: %s", d, human.PathProblem(err))
 		}
 		f.Close()
 		base := filepath.Base(d)
@@ -203,7 +204,7 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 		transcript = io.Err
 		sopts.Mirror = io.Out
 	}
-	con := console.New(io, console.Options{Writer: transcript, Verbose: opts.verbose, Cost: sopts.Meta.Cost})
+	con := console.New(io, console.Options{Writer: transcript, Verbose: opts.verbose, Cost: sopts.Meta.Cost, Explain: explain})
 	defer con.Close()
 	sopts.Observers = []team.Observer{con}
 	sess, err := analysis.New(ctx, sopts)
@@ -214,7 +215,7 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 	lastResort := onSecondSignal(ctx, sess.Abandon)
 	defer func() {
 		if err := sess.Close(ctx); err != nil {
-			fmt.Fprintf(io.Err, "analyst: %s\n", oneLine(err.Error()))
+			fmt.Fprintf(io.Err, "analyst: %s\n", explain(err))
 		}
 		lastResort()
 		fmt.Fprintf(io.Err, "records: %s (%s, %s, %s)\n", sopts.Out, record.NotebookFile, record.ReportFile, record.EventsFile)

@@ -14,9 +14,9 @@ import (
 	"testing"
 
 	"github.com/analyst-dev/analyst/internal/record"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/internal/testkit/superstore"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 const superstoreCSV = "../../examples/superstore.csv"

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/internal/localgw"
 )
 
@@ -50,7 +51,7 @@ func runServer(ctx context.Context, io *console.IO, opts *serverOptions) error {
 	}
 	for _, f := range []string{opts.certFile, opts.keyFile} {
 		if _, err := os.Stat(f); f != "" && err != nil {
-			return usageErrorf("%s: %s", f, pathProblem(err))
+			return usageErrorf("%s: %s", f, human.PathProblem(err))
 		}
 	}
 	if opts.certFile == "" && !isLoopback(opts.ip) {

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/internal/record"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/jupyter"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 // buildBinary builds analyst once per test binary.

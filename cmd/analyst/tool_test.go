@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/internal/testkit/superstore"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 func toolCall(id, code string) llmtest.ToolCall {

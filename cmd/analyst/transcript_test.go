@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/internal/record"
 )
 
@@ -77,7 +78,7 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 func Load(path string) ([]Task, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &Error{File: path, Err: errors.New(pathProblem(err))}
+		return nil, &Error{File: path, Err: errors.New(human.PathProblem(err))}
 	}
 	var raws []map[string]any
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -315,14 +316,14 @@ func dataFiles(v any, dir string) ([]string, error) {
 		}
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("data file %s: %s", name, pathProblem(err))
+			return nil, fmt.Errorf("data file %s: %s", name, human.PathProblem(err))
 		}
 		if fi.IsDir() {
 			return nil, fmt.Errorf("data file %s is a directory: list its files one by one", name)
 		}
 		f, err := os.Open(p)
 		if err != nil {
-			return nil, fmt.Errorf("data file %s: %s", name, pathProblem(err))
+			return nil, fmt.Errorf("data file %s: %s", name, human.PathProblem(err))
 		}
 		f.Close()
 		base := filepath.Base(p)
@@ -345,16 +346,6 @@ func show(v any) string {
 		return "a mapping"
 	}
 	return fmt.Sprint(v)
-}
-
-func pathProblem(err error) string {
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return "no such file"
-	case errors.Is(err, os.ErrPermission):
-		return "permission denied"
-	}
-	return err.Error()
 }
 
 // CheckShared reports data files of different tasks that have the same base

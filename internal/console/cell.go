@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/analyst-dev/analyst/cell"
+	"github.com/analyst-dev/analyst/internal/human"
 )
 
 // renderCell renders a finished cell as the lines of a box: a header with the
@@ -20,7 +21,7 @@ func (c *Console) renderCell(cl cell.Cell) []string {
 	}
 	head := []string{index, statusText}
 	if took > 0 {
-		head = append(head, formatDuration(took))
+		head = append(head, human.Duration(took))
 	}
 	sep := c.st.Dim.Render(" · ")
 	out := []string{c.st.Dim.Render("┌ ") + strings.Join(head, sep)}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/cell"
+	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/team"
 )
 
@@ -24,6 +25,9 @@ type Options struct {
 	Verbose bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Explain, when set, words the error that ended a run, with what the
+	// user can do about it; err.Error() when nil.
+	Explain func(err error) string
 	// Cost, when set, prices the run's usage for the final summary; ok is
 	// false when a price is unknown.
 	Cost func(usage map[string]team.Usage) (usd float64, ok bool)
@@ -48,6 +52,7 @@ type Console struct {
 	verbose bool
 	now     func() time.Time
 	cost    func(map[string]team.Usage) (float64, bool)
+	explain func(error) string
 
 	// Limits; tests lower them.
 	maxLines     int
@@ -78,6 +83,7 @@ func New(s *IO, opts Options) *Console {
 		verbose:      opts.Verbose,
 		now:          opts.Now,
 		cost:         opts.Cost,
+		explain:      opts.Explain,
 		maxLines:     defaultMaxLines,
 		maxLineWidth: defaultMaxLineWidth,
 		thinkDelay:   0,
@@ -145,7 +151,7 @@ func (c *Console) Observe(e team.Event) {
 	case team.Retry:
 		c.endLine()
 		reason := strings.Join(strings.Fields(e.Reason), " ")
-		c.line(c.st.Dim.Render(fmt.Sprintf("retrying in %s (attempt %d): %s", formatDuration(e.Wait), e.Attempt, reason)))
+		c.line(c.st.Dim.Render(fmt.Sprintf("retrying in %s (attempt %d): %s", human.Duration(e.Wait), e.Attempt, reason)))
 		if !c.streamed {
 			c.thinking()
 		}
@@ -226,7 +232,7 @@ func (c *Console) cellStarted(e cell.Started) {
 			c.line("    " + c.st.Code.Render(l))
 		}
 	} else {
-		c.line(c.st.Dim.Render(fmt.Sprintf("▶ running cell %d (%s)", e.Index, plural(n, "line"))))
+		c.line(c.st.Dim.Render(fmt.Sprintf("▶ running cell %d (%s)", e.Index, human.Plural(n, "line"))))
 	}
 	c.startSpinner("executor", fmt.Sprintf("running cell %d", e.Index), c.cellDelay)
 }
@@ -255,7 +261,7 @@ func (c *Console) messageDone(e team.MessageDone) {
 		}
 	}
 	if c.verbose {
-		parts := []string{formatDuration(m.Duration)}
+		parts := []string{human.Duration(m.Duration)}
 		if m.Usage.Total() > 0 {
 			parts = append(parts, formatUsage(m.Usage)+" tokens")
 		}
@@ -280,7 +286,7 @@ func (c *Console) runFinished(e team.RunFinished) {
 		reasonStyle = c.st.Warning
 	}
 	c.line(c.st.Bold.Render("finished:") + " " + reasonStyle.Render(reason) +
-		fmt.Sprintf(" after %s in %s", plural(e.Turns, "turn"), formatDuration(e.Duration)))
+		fmt.Sprintf(" after %s in %s", human.Plural(e.Turns, "turn"), human.Duration(e.Duration)))
 	if tokens := c.tokenSummary(e.Usage); tokens != "" {
 		if c.cost != nil {
 			if usd, ok := c.cost(e.Usage); ok {
@@ -291,7 +297,11 @@ func (c *Console) runFinished(e team.RunFinished) {
 	}
 	if e.Err != nil {
 		// Style line by line: lipgloss pads the lines of a multi-line block.
-		for _, l := range strings.Split("error: "+e.Err.Error(), "\n") {
+		msg := e.Err.Error()
+		if c.explain != nil {
+			msg = c.explain(e.Err)
+		}
+		for _, l := range strings.Split("error: "+msg, "\n") {
 			c.line(c.st.Error.Render(l))
 		}
 	}
@@ -394,17 +404,6 @@ func DisplayName(agent string) string {
 	return strings.ToLower(agent)
 }
 
-// formatDuration rounds d for people: 420ms, 1.2s, 3m12s.
-func formatDuration(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return d.Round(time.Millisecond).String()
-	case d < time.Minute:
-		return strconv.FormatFloat(d.Round(100*time.Millisecond).Seconds(), 'f', -1, 64) + "s"
-	}
-	return d.Round(time.Second).String()
-}
-
 // formatUsage is "1200+340", with a leading ~ when estimated.
 func formatUsage(u team.Usage) string {
 	return fmt.Sprintf("%s%d+%d", tilde(u), u.PromptTokens, u.CompletionTokens)
@@ -415,13 +414,6 @@ func tilde(u team.Usage) string {
 		return "~"
 	}
 	return ""
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
 }
 
 func indent(s, prefix string) string {

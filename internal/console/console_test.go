@@ -389,7 +389,7 @@ func TestRunFinished(t *testing.T) {
 // written.
 func TestSpinner(t *testing.T) {
 	s, out, errOut := Test()
-	s.SetErrTTY(true)
+	s.errTTY = true // a terminal, keeping the test colour profile
 	c := New(s, Options{Now: fixedNow})
 	c.cellDelay = 0
 	defer c.Close()

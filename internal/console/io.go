@@ -89,14 +89,6 @@ func (s *IO) ColorOut() bool { return s.outProfile != NoColor }
 // ColorErr reports whether output written to Err may be coloured.
 func (s *IO) ColorErr() bool { return s.errProfile != NoColor }
 
-// SetOutTTY marks Out as a terminal or not. It is meant for tests; it does
-// not change the colour profile.
-func (s *IO) SetOutTTY(tty bool) { s.outTTY = tty }
-
-// SetErrTTY marks Err as a terminal or not. It is meant for tests; it does
-// not change the colour profile.
-func (s *IO) SetErrTTY(tty bool) { s.errTTY = tty }
-
 // SetColorProfile forces the colour profile of both Out and Err, whatever
 // the streams and the environment are. It is meant for tests.
 func (s *IO) SetColorProfile(p ColorProfile) {

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/jupyter"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 func TestHandleUploadsRestartsAndDeletes(t *testing.T) {

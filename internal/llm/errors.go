@@ -38,12 +38,15 @@ const (
 	Timeout
 	// Stream is an answer that broke off or could not be decoded.
 	Stream
+	// NoModel is a request that names no model.
+	NoModel
 )
 
 var kindNames = [...]string{
 	Server: "server", Auth: "auth", ModelNotFound: "model not found", NotFound: "not found",
 	BadRequest: "bad request", ToolsUnsupported: "tools unsupported", RateLimited: "rate limited",
 	Quota: "quota", Network: "network", Timeout: "timeout", Stream: "stream",
+	NoModel: "no model",
 }
 
 // String returns the kind's name, such as "rate limited".
@@ -73,7 +76,9 @@ type Error struct {
 	err error // the underlying error, for errors.Is and errors.As
 }
 
-// Error returns a one-line message saying what failed and what to check.
+// Error returns a one-line message saying what failed. What the user can
+// do about it depends on how they run the client: the caller adds that,
+// keyed on Kind.
 func (e *Error) Error() string {
 	s := e.describe()
 	if e.Attempts > 0 {
@@ -92,13 +97,15 @@ func (e *Error) describe() string {
 	switch e.Kind {
 	case Auth:
 		if e.Status == 403 {
-			return withMsg(fmt.Sprintf("the LLM server refused access to model %q (403): check OPENAI_API_KEY and its permissions", e.Model))
+			return withMsg(fmt.Sprintf("the LLM server refused access to model %q (403)", e.Model))
 		}
-		return "the LLM server rejected the API key (401): check OPENAI_API_KEY"
+		return "the LLM server rejected the API key (401)"
 	case ModelNotFound:
-		return fmt.Sprintf("model %q not found at %s (404): check --model or ANALYST_MODEL", e.Model, e.BaseURL)
+		return fmt.Sprintf("model %q not found at %s (404)", e.Model, e.BaseURL)
 	case NotFound:
-		return fmt.Sprintf("no chat completions endpoint at %s (404): check OPENAI_BASE_URL (it usually ends in /v1)", e.BaseURL)
+		return fmt.Sprintf("no chat completions endpoint at %s (404)", e.BaseURL)
+	case NoModel:
+		return "no model given"
 	case BadRequest:
 		return withMsg(fmt.Sprintf("the LLM server rejected the request for model %q (%s)", e.Model, e.status()))
 	case ToolsUnsupported:
@@ -106,9 +113,9 @@ func (e *Error) describe() string {
 	case RateLimited:
 		return withMsg("the LLM server is rate limiting requests (429)")
 	case Quota:
-		return withMsg("the LLM account has run out of quota (429): check its plan and billing")
+		return withMsg("the LLM account has run out of quota (429)")
 	case Network:
-		return withMsg(fmt.Sprintf("cannot reach the LLM server at %s: check OPENAI_BASE_URL", e.BaseURL))
+		return withMsg(fmt.Sprintf("cannot reach the LLM server at %s", e.BaseURL))
 	case Timeout:
 		return withMsg(fmt.Sprintf("the LLM server at %s did not answer in time", e.BaseURL))
 	case Stream:

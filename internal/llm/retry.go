@@ -40,7 +40,7 @@ type call func(ctx context.Context) (Response, error)
 // timeout of the attempts, 0 for none.
 func (c *Client) retry(ctx context.Context, req Request, stall time.Duration, do call) (Response, error) {
 	if req.Model == "" {
-		return Response{}, &Error{Kind: BadRequest, BaseURL: c.base, Message: "no model given: set --model or ANALYST_MODEL"}
+		return Response{}, &Error{Kind: NoModel, BaseURL: c.base}
 	}
 	for n := 1; ; n++ {
 		resp, f := c.attempt(ctx, req, stall, do)

@@ -1,6 +1,7 @@
 package llm_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -118,7 +119,8 @@ func TestMissingModel(t *testing.T) {
 	s := llmtest.NewServer(t)
 	c, _ := newClient(t, s.URL, nil)
 	_, err := c.Stream(t.Context(), llm.Request{Messages: []llm.Message{{Role: "user", Content: "hi"}}}, nil)
-	if err == nil || !strings.Contains(err.Error(), "ANALYST_MODEL") || len(s.Requests()) != 0 {
+	var le *llm.Error
+	if !errors.As(err, &le) || le.Kind != llm.NoModel || err.Error() != "no model given" || len(s.Requests()) != 0 {
 		t.Errorf("error %v after %d requests", err, len(s.Requests()))
 	}
 }

@@ -36,7 +36,7 @@ var cullFlags = []string{
 }
 
 // ErrNotInstalled means no Jupyter server could be found on this machine.
-var ErrNotInstalled = errors.New("no Jupyter installed here: install Debian's python3-jupyter-server python3-ipykernel (or pip install jupyter_kernel_gateway ipykernel), or point analyst at a gateway with --gateway-url")
+var ErrNotInstalled = errors.New("no Jupyter installed here")
 
 // Options say how to start the gateway.
 type Options struct {

@@ -76,11 +76,7 @@ func TestStartWithoutJupyter(t *testing.T) {
 	if !errors.Is(err, ErrNotInstalled) {
 		t.Fatalf("err = %v, want ErrNotInstalled", err)
 	}
-	for _, want := range []string{"python3-jupyter-server python3-ipykernel", "pip install jupyter_kernel_gateway ipykernel", "--gateway-url"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("%q does not say %q", err, want)
-		}
-	}
+	// What to install is the command's hint (cmd/analyst TestExplain).
 }
 
 func TestStartRelativeWorkdir(t *testing.T) {

@@ -601,13 +601,6 @@ func TestPrice(t *testing.T) {
 	}
 }
 
-func TestDisplayURL(t *testing.T) {
-	got := DisplayURL("https://user:pw@gw.example.com/k?token=abc&x=1")
-	if got != "https://gw.example.com/k?x=1" {
-		t.Errorf("DisplayURL = %q", got)
-	}
-}
-
 func golden(t *testing.T, path, name string) {
 	t.Helper()
 	got, err := os.ReadFile(path)

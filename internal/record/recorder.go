@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/fence"
+	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/team"
 )
 
@@ -87,24 +87,6 @@ func NewDataFile(name, path string) (DataFile, error) {
 	return DataFile{Name: name, Path: path, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-// DisplayURL returns raw without credentials: no user information and no
-// "token" query parameter. New applies it to Meta.Gateway.
-func DisplayURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	u.User = nil
-	q := u.Query()
-	for k := range q {
-		if strings.EqualFold(k, "token") {
-			q.Del(k)
-		}
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 // Recorder writes a run's events, notebook and report in a directory as the
 // events arrive. It implements team.Observer. Its methods may be called from
 // several goroutines.
@@ -154,7 +136,7 @@ func newRecorder(dir string, meta Meta, now func() time.Time) (*Recorder, error)
 		meta.Started = now()
 	}
 	if meta.Gateway != "" {
-		meta.Gateway = DisplayURL(meta.Gateway)
+		meta.Gateway = jupyter.DisplayURL(meta.Gateway)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("record: %w", err)

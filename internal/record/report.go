@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/team"
 )
 
@@ -69,7 +70,7 @@ func (r *Recorder) report() string {
 			if e.IsZero() {
 				e = end
 			}
-			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", i+1, title(s.title), stepCells(s), stepStatus(s), duration(e.Sub(s.start)))
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", i+1, title(s.title), stepCells(s), stepStatus(s), human.Duration(e.Sub(s.start)))
 		}
 		b.WriteString("\n")
 	}
@@ -81,7 +82,7 @@ func (r *Recorder) report() string {
 	if r.finished != nil {
 		wall = r.finished.Duration
 	}
-	fmt.Fprintf(&b, "- Wall time: %s\n", duration(wall))
+	fmt.Fprintf(&b, "- Wall time: %s\n", human.Duration(wall))
 	if r.finished != nil {
 		reason := string(r.finished.Reason)
 		if r.finished.Err != nil {
@@ -179,17 +180,6 @@ func dollars(x float64) string {
 		s = strings.TrimSuffix(s, "0")
 	}
 	return "$" + s
-}
-
-// duration rounds d for people: 850ms, 3.2s, 1m2s.
-func duration(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return d.Round(time.Millisecond).String()
-	case d < time.Minute:
-		return d.Round(100 * time.Millisecond).String()
-	}
-	return d.Round(time.Second).String()
 }
 
 // title is the first line of a planner message for the steps table: without

@@ -1,12 +1,14 @@
 package replay
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/analyst-dev/analyst/agents/executor"
 	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/record"
 )
@@ -86,7 +88,7 @@ func (s *Session) DataFiles(overrides []string) (paths []string, warnings []stri
 			}
 		}
 		if found == "" {
-			return nil, nil, fmt.Errorf("data file %s not found (recorded as %s): pass it with --data", df.Name, df.Path)
+			return nil, nil, &MissingDataError{Name: df.Name, Recorded: df.Path}
 		}
 		if df.SHA256 != "" {
 			df2, err := record.NewDataFile(df.Name, found)
@@ -101,6 +103,68 @@ func (s *Session) DataFiles(overrides []string) (paths []string, warnings []stri
 		paths = append(paths, found)
 	}
 	return paths, warnings, nil
+}
+
+// Runner runs code as the next cell of a session. *analysis.Session is a
+// Runner.
+type Runner interface {
+	Exec(ctx context.Context, agent, code string) (cell.Cell, error)
+}
+
+// Report is how the recorded cells fared when run again.
+type Report struct {
+	Ran, Matched int
+	// Differ says, for each cell whose output differs, which and how.
+	Differ []string
+}
+
+// Rerun runs the recorded cells that ran, in order, through r under the
+// executor's name, and compares each one's output with the recording.
+// quote, when set, is given each recorded message of the agents other than
+// the executor, in order, to show the conversation; differ, when set, is
+// told of each difference as it is found. It stops when ctx is done or a
+// cell cannot run (the kernel cannot go on), returning the error.
+func (s *Session) Rerun(ctx context.Context, r Runner, quote func(agent, content string), differ func(string)) (Report, error) {
+	var rep Report
+	for _, it := range s.Items {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		if it.Type == record.TypeMessage {
+			if it.Agent != executor.Name && quote != nil {
+				quote(it.Agent, it.Content)
+			}
+			continue
+		}
+		if !Ran(it) {
+			continue
+		}
+		c, err := r.Exec(ctx, executor.Name, it.Code)
+		if err != nil {
+			return rep, err
+		}
+		rep.Ran++
+		ok, diff := Compare(it.Cell(), c)
+		if ok {
+			rep.Matched++
+			continue
+		}
+		rep.Differ = append(rep.Differ, fmt.Sprintf("cell %d (recorded as cell %d) differs: %s", c.Index, it.Index, diff))
+		if differ != nil {
+			differ(rep.Differ[len(rep.Differ)-1])
+		}
+	}
+	return rep, nil
+}
+
+// MissingDataError says that a recorded data file was not found here.
+type MissingDataError struct {
+	Name     string // the file's name in the kernel
+	Recorded string // where it was read from when the run was recorded
+}
+
+func (e *MissingDataError) Error() string {
+	return fmt.Sprintf("data file %s not found (recorded as %s)", e.Name, e.Recorded)
 }
 
 // Ran reports whether the recorded cell was run (not skipped).

@@ -124,13 +124,6 @@ func NewServer(t testing.TB, replies ...Reply) *Server {
 	return s
 }
 
-// Add appends replies to the script.
-func (s *Server) Add(replies ...Reply) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.queue = append(s.queue, replies...)
-}
-
 // Respond makes f decide every reply from now on; it takes precedence over
 // the queue. f may be called from several goroutines at once.
 func (s *Server) Respond(f func(req Request) Reply) {

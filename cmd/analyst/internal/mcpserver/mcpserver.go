@@ -38,6 +38,9 @@ type Options struct {
 	Analysis analysis.Options
 	// Version is the server's version in the MCP handshake.
 	Version string
+	// Explain, when set, words an error for the client with what the user
+	// can do about it.
+	Explain func(error) string
 	// Log, when set, receives a line for each thing worth telling the
 	// operator: a kernel started, restarted or failed to be deleted.
 	Log func(string)
@@ -181,11 +184,11 @@ func (s *session) executeCode(ctx context.Context, _ *mcp.CallToolRequest, in Co
 	defer s.mu.Unlock()
 	an, err := s.kernel(ctx)
 	if err != nil {
-		return nil, nil, toolError(err)
+		return nil, nil, s.toolError(err)
 	}
 	c, err := an.Exec(ctx, Name, in.Code)
 	if err != nil {
-		return nil, nil, toolError(err)
+		return nil, nil, s.toolError(err)
 	}
 	res := &mcp.CallToolResult{
 		Content: []mcp.Content{&mcp.TextContent{Text: c.ForLLM(an.Cap())}},
@@ -211,7 +214,7 @@ func (s *session) uploadFile(ctx context.Context, _ *mcp.CallToolRequest, in Upl
 	case errors.Is(err, os.ErrNotExist):
 		return nil, nil, fmt.Errorf("upload %s: no such file", in.Path)
 	case err != nil:
-		return nil, nil, toolError(fmt.Errorf("upload %s: %w", in.Path, err))
+		return nil, nil, s.toolError(fmt.Errorf("upload %s: %w", in.Path, err))
 	case fi.IsDir():
 		return nil, nil, fmt.Errorf("upload %s: is a directory; upload its files one by one", in.Path)
 	}
@@ -219,11 +222,11 @@ func (s *session) uploadFile(ctx context.Context, _ *mcp.CallToolRequest, in Upl
 	defer s.mu.Unlock()
 	an, err := s.kernel(ctx)
 	if err != nil {
-		return nil, nil, toolError(err)
+		return nil, nil, s.toolError(err)
 	}
 	name := filepath.Base(in.Path)
 	if err := an.Upload(ctx, in.Path, name); err != nil {
-		return nil, nil, toolError(fmt.Errorf("upload %s: %w", in.Path, err))
+		return nil, nil, s.toolError(fmt.Errorf("upload %s: %w", in.Path, err))
 	}
 	return text(fmt.Sprintf("uploaded %s (%d bytes) to the kernel's working directory as %s", in.Path, fi.Size(), name)), nil, nil
 }
@@ -240,10 +243,10 @@ func (s *session) restartKernel(ctx context.Context, _ *mcp.CallToolRequest, _ R
 	}
 	an, err := s.kernel(ctx)
 	if err != nil {
-		return nil, nil, toolError(err)
+		return nil, nil, s.toolError(err)
 	}
 	if err := an.Restart(ctx); err != nil {
-		return nil, nil, toolError(err)
+		return nil, nil, s.toolError(err)
 	}
 	s.log("kernel restarted at the client's request")
 	return text("kernel restarted: every variable, import and loaded data set is gone"), nil, nil
@@ -253,7 +256,12 @@ func text(s string) *mcp.CallToolResult {
 	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: s}}}
 }
 
-// toolError folds err's message onto one line.
-func toolError(err error) error {
-	return errors.New(strings.Join(strings.Fields(err.Error()), " "))
+// toolError words err for the client: one line, with what to do about it
+// when Options.Explain says.
+func (s *session) toolError(err error) error {
+	msg := err.Error()
+	if s.opts.Explain != nil {
+		msg = s.opts.Explain(err)
+	}
+	return errors.New(strings.Join(strings.Fields(msg), " "))
 }

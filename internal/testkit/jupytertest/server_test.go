@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 )
 
 func TestStartStop(t *testing.T) {
