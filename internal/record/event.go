@@ -26,6 +26,12 @@ const (
 	TypeNotice       = "notice"
 	TypeMessage      = "message"
 	TypeRunFinished  = "run_finished"
+	// A request's start and end: the run's task is the first request; a
+	// follow-up on the same kernel, or a continued run's new one, another.
+	TypeRequestStarted  = "request_started"
+	TypeRequestFinished = "request_finished"
+	// TypeRunContinued starts the part of a run that --continue added.
+	TypeRunContinued = "run_continued"
 )
 
 // header starts every line.
@@ -94,8 +100,16 @@ type messageJSON struct {
 	Summary    string     `json:"summary,omitempty"`
 }
 
+type requestStartedJSON struct {
+	header
+	Number  int    `json:"number"`
+	Request string `json:"request"`
+}
+
+// runFinishedJSON is run_finished, and request_finished with Number.
 type runFinishedJSON struct {
 	header
+	Number     int                   `json:"number,omitempty"`
 	Reason     string                `json:"reason"`
 	Turns      int                   `json:"turns"`
 	Usage      map[string]team.Usage `json:"usage"`
@@ -105,8 +119,9 @@ type runFinishedJSON struct {
 	Error      string                `json:"error,omitempty"`
 }
 
-// encodeEvent encodes e at time t; cost, when not nil, goes into run_finished.
-func encodeEvent(e team.Event, t time.Time, cost *float64) ([]byte, error) {
+// encodeEvent encodes e at time t, during request number request; cost,
+// when not nil, goes into request_finished.
+func encodeEvent(e team.Event, t time.Time, cost *float64, request int) ([]byte, error) {
 	var v any
 	switch e := e.(type) {
 	case team.RunStarted:
@@ -136,24 +151,31 @@ func encodeEvent(e team.Event, t time.Time, cost *float64) ([]byte, error) {
 		}
 		v = j
 	case team.RunFinished:
-		j := runFinishedJSON{
-			header: header{TypeRunFinished, t}, Reason: string(e.Reason), Turns: e.Turns,
-			Usage: e.Usage, Cost: cost, DurationMS: e.Duration.Milliseconds(),
+		v = runFinishedJSON{
+			header: header{TypeRequestFinished, t}, Number: request, Reason: string(e.Reason), Turns: e.Turns,
+			Usage: e.Usage, Total: total(e.Usage), Cost: cost, DurationMS: e.Duration.Milliseconds(), Error: errText(e.Err),
 		}
-		if j.Usage == nil {
-			j.Usage = map[string]team.Usage{}
-		}
-		for _, u := range e.Usage {
-			j.Total = j.Total.Add(u)
-		}
-		if e.Err != nil {
-			j.Error = e.Err.Error()
-		}
-		v = j
 	default:
 		return nil, fmt.Errorf("encode event: unknown event type %T", e)
 	}
 	return marshal(v)
+}
+
+// total is the usage of all agents together; an empty map for none.
+func total(usage map[string]team.Usage) team.Usage {
+	var t team.Usage
+	for _, u := range usage {
+		t = t.Add(u)
+	}
+	return t
+}
+
+// errText is err's message, "" for none.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // marshal encodes v without escaping <, > and & (notebooks hold HTML) and
@@ -209,7 +231,12 @@ type Event struct {
 	// message, cell_finished, run_finished.
 	Duration time.Duration
 
-	// run_finished.
+	// request_started, request_finished: the request's number from 1;
+	// request_started: its text.
+	Number  int
+	Request string
+
+	// run_finished, request_finished.
 	Turns      int
 	AgentUsage map[string]team.Usage
 	Total      team.Usage
@@ -242,6 +269,8 @@ type eventJSON struct {
 	WaitMS  int64           `json:"wait_ms"`
 	Reason  string          `json:"reason"`
 	Turns   int             `json:"turns"`
+	Number  int             `json:"number"`
+	Request string          `json:"request"`
 	Total   team.Usage      `json:"total"`
 	Cost    *float64        `json:"cost"`
 }
@@ -260,10 +289,10 @@ func ParseEvent(line []byte) (Event, error) {
 		Content: j.Content, Final: j.Final, Next: j.Next, Cells: j.Cells, Summary: j.Summary,
 		Text: j.Text, Warning: j.Warning, Attempt: j.Attempt, Wait: time.Duration(j.WaitMS) * time.Millisecond,
 		Reason: j.Reason, Duration: time.Duration(j.DurationMS) * time.Millisecond,
-		Turns: j.Turns, Total: j.Total, Cost: j.Cost,
+		Turns: j.Turns, Total: j.Total, Cost: j.Cost, Number: j.Number, Request: j.Request,
 	}
 	switch j.Type {
-	case TypeRunStarted:
+	case TypeRunStarted, TypeRunContinued:
 		e.Meta = j.Meta
 	case TypeMessage:
 		if len(j.Usage) > 0 {
@@ -277,7 +306,7 @@ func ParseEvent(line []byte) (Event, error) {
 				return Event{}, fmt.Errorf("error: %w", err)
 			}
 		}
-	case TypeRunFinished:
+	case TypeRunFinished, TypeRequestFinished:
 		if len(j.Usage) > 0 {
 			if err := json.Unmarshal(j.Usage, &e.AgentUsage); err != nil {
 				return Event{}, fmt.Errorf("usage: %w", err)

@@ -21,6 +21,7 @@ type nbCell struct {
 	source  string
 	count   *int // code cells: the execution count, nil when not run
 	outputs []cell.Output
+	tags    []string // code cells: nbformat tags, such as raises-exception
 }
 
 type markdownCellJSON struct {
@@ -65,28 +66,16 @@ type errorOutputJSON struct {
 	Traceback  []string `json:"traceback"`
 }
 
-type notebookJSON struct {
-	Cells         []any          `json:"cells"`
-	Metadata      map[string]any `json:"metadata"`
-	NBFormat      int            `json:"nbformat"`
-	NBFormatMinor int            `json:"nbformat_minor"`
-}
-
-// renderNotebook encodes the cells as an nbformat 4.5 notebook for a Python
-// kernel.
-func renderNotebook(cells []nbCell, meta Meta) ([]byte, error) {
-	nb := notebookJSON{
-		Cells: make([]any, 0, len(cells)),
-		Metadata: map[string]any{
-			"kernelspec": map[string]any{
-				"display_name": "Python 3 (ipykernel)",
-				"language":     "python",
-				"name":         "python3",
-			},
-			"language_info": map[string]any{"name": "python"},
+// nbMetadata is the notebook's metadata: a Python kernel, and analyst's
+// version, models and start.
+func nbMetadata(meta Meta) map[string]any {
+	md := map[string]any{
+		"kernelspec": map[string]any{
+			"display_name": "Python 3 (ipykernel)",
+			"language":     "python",
+			"name":         "python3",
 		},
-		NBFormat:      nbFormat,
-		NBFormatMinor: nbFormatMinor,
+		"language_info": map[string]any{"name": "python"},
 	}
 	an := map[string]any{}
 	if meta.Version != "" {
@@ -99,26 +88,27 @@ func renderNotebook(cells []nbCell, meta Meta) ([]byte, error) {
 		an["started"] = meta.Started
 	}
 	if len(an) > 0 {
-		nb.Metadata["analyst"] = an
+		md["analyst"] = an
 	}
-	for _, c := range cells {
-		if c.kind != "code" {
-			nb.Cells = append(nb.Cells, markdownCellJSON{ID: c.id, CellType: c.kind, Metadata: map[string]any{}, Source: c.source})
-			continue
+	return md
+}
+
+// nbCellJSON is the cell in nbformat 4.5's shape.
+func nbCellJSON(c nbCell) any {
+	if c.kind != "code" {
+		return markdownCellJSON{ID: c.id, CellType: c.kind, Metadata: map[string]any{}, Source: c.source}
+	}
+	md := map[string]any{}
+	if len(c.tags) > 0 {
+		md["tags"] = c.tags
+	}
+	cj := codeCellJSON{ID: c.id, CellType: "code", Metadata: md, ExecutionCount: c.count, Outputs: []any{}, Source: c.source}
+	for _, o := range c.outputs {
+		if oj := nbOutput(o); oj != nil {
+			cj.Outputs = append(cj.Outputs, oj)
 		}
-		cj := codeCellJSON{ID: c.id, CellType: "code", Metadata: map[string]any{}, ExecutionCount: c.count, Outputs: []any{}, Source: c.source}
-		for _, o := range c.outputs {
-			if oj := nbOutput(o); oj != nil {
-				cj.Outputs = append(cj.Outputs, oj)
-			}
-		}
-		nb.Cells = append(nb.Cells, cj)
 	}
-	b, err := marshalIndent(nb)
-	if err != nil {
-		return nil, fmt.Errorf("encode notebook: %w", err)
-	}
-	return b, nil
+	return cj
 }
 
 // nbOutput returns the output in the exact shape nbformat's schema asks

@@ -221,9 +221,9 @@ func TestEventsFile(t *testing.T) {
 		types = append(types, v.Type)
 	}
 	want := []string{
-		"run_started", "turn_started", "message", "turn_started", "retry", "message", "turn_started",
+		"run_started", "request_started", "turn_started", "message", "turn_started", "retry", "message", "turn_started",
 		"cell_started", "cell_finished", "cell_started", "cell_finished", "cell_started", "cell_finished",
-		"notice", "message", "turn_started", "message", "run_finished",
+		"notice", "message", "turn_started", "message", "request_finished", "run_finished",
 	}
 	if !slices.Equal(types, want) {
 		t.Fatalf("types:\n got %q\nwant %q", types, want)
@@ -231,16 +231,18 @@ func TestEventsFile(t *testing.T) {
 
 	exact := map[int]string{
 		0: `{"type":"run_started","time":"2025-03-04T10:00:00Z","task":"What sells best?","data":[{"name":"sales.csv","path":"/data/sales.csv","size":1234,"sha256":"ab12"}],"models":{"planner":"gpt-4o-mini","writer":"gpt-4o-mini"},"gateway":"https://gw.example.com:8888/base","kernel":"python3","version":"v0.1.0","started":"2025-03-04T10:00:00Z","limits":{"max-turns":"30"},"price_in":0.15,"price_out":0.6}`,
-		1: `{"type":"turn_started","time":"2025-03-04T10:00:00Z","turn":1,"agent":"planner"}`,
-		2: `{"type":"message","time":"2025-03-04T10:00:02Z","turn":1,"agent":"planner","content":"Load sales.csv | print its shape and the first rows.\n\nUse pandas.","usage":{"prompt_tokens":300000,"completion_tokens":100000,"estimated":false},"final":false,"duration_ms":2000}`,
-		4: `{"type":"retry","time":"2025-03-04T10:00:03Z","agent":"writer","attempt":1,"wait_ms":1500,"reason":"429 Too Many Requests"}`,
-		10: `{"type":"cell_finished","time":"2025-03-04T10:00:08Z","agent":"executor","index":2,"language":"python","code":"print('before')\n1/0","status":"error","execution_count":2,"duration_ms":20,` +
+		2: `{"type":"turn_started","time":"2025-03-04T10:00:00Z","turn":1,"agent":"planner"}`,
+		3: `{"type":"message","time":"2025-03-04T10:00:02Z","turn":1,"agent":"planner","content":"Load sales.csv | print its shape and the first rows.\n\nUse pandas.","usage":{"prompt_tokens":300000,"completion_tokens":100000,"estimated":false},"final":false,"duration_ms":2000}`,
+		5: `{"type":"retry","time":"2025-03-04T10:00:03Z","agent":"writer","attempt":1,"wait_ms":1500,"reason":"429 Too Many Requests"}`,
+		11: `{"type":"cell_finished","time":"2025-03-04T10:00:08Z","agent":"executor","index":2,"language":"python","code":"print('before')\n1/0","status":"error","execution_count":2,"duration_ms":20,` +
 			`"outputs":[{"output_type":"stream","name":"stdout","text":"before\n"},{"output_type":"error","ename":"ZeroDivisionError","evalue":"division by zero","traceback":` + jsonOf(t, traceback) + `}],` +
 			`"error":{"ename":"ZeroDivisionError","evalue":"division by zero","traceback":` + jsonOf(t, traceback) + `},"timed_out":false,"dropped_bytes":0}`,
-		12: `{"type":"cell_finished","time":"2025-03-04T10:00:08Z","agent":"executor","index":3,"language":"bash","code":"ls -l","status":"skipped","execution_count":null,"duration_ms":0,"outputs":[],"timed_out":false,"dropped_bytes":0,"skipped":"bash is not run: the kernel runs Python only"}`,
-		13: `{"type":"notice","time":"2025-03-04T10:00:08Z","text":"the kernel is slow","warning":true}`,
-		14: `{"type":"message","time":"2025-03-04T10:00:08Z","turn":3,"agent":"executor","content":"cell 1 ok …","usage":{"prompt_tokens":0,"completion_tokens":0,"estimated":false},"final":false,"duration_ms":3000,"cells":[1,2,3]}`,
-		17: `{"type":"run_finished","time":"2025-03-04T10:00:10Z","reason":"terminated","turns":4,"usage":{"executor":{"prompt_tokens":0,"completion_tokens":0,"estimated":false},"planner":{"prompt_tokens":600000,"completion_tokens":150000,"estimated":false},"writer":{"prompt_tokens":400000,"completion_tokens":50000,"estimated":true}},"total":{"prompt_tokens":1000000,"completion_tokens":200000,"estimated":true},"cost":0.27,"duration_ms":10000}`,
+		13: `{"type":"cell_finished","time":"2025-03-04T10:00:08Z","agent":"executor","index":3,"language":"bash","code":"ls -l","status":"skipped","execution_count":null,"duration_ms":0,"outputs":[],"timed_out":false,"dropped_bytes":0,"skipped":"bash is not run: the kernel runs Python only"}`,
+		14: `{"type":"notice","time":"2025-03-04T10:00:08Z","text":"the kernel is slow","warning":true}`,
+		15: `{"type":"message","time":"2025-03-04T10:00:08Z","turn":3,"agent":"executor","content":"cell 1 ok …","usage":{"prompt_tokens":0,"completion_tokens":0,"estimated":false},"final":false,"duration_ms":3000,"cells":[1,2,3]}`,
+		1: `{"type":"request_started","time":"2025-03-04T10:00:00Z","number":1,"request":"What sells best?"}`,
+		18: `{"type":"request_finished","time":"2025-03-04T10:00:10Z","number":1,"reason":"terminated","turns":4,"usage":{"executor":{"prompt_tokens":0,"completion_tokens":0,"estimated":false},"planner":{"prompt_tokens":600000,"completion_tokens":150000,"estimated":false},"writer":{"prompt_tokens":400000,"completion_tokens":50000,"estimated":true}},"total":{"prompt_tokens":1000000,"completion_tokens":200000,"estimated":true},"cost":0.27,"duration_ms":10000}`,
+		19: `{"type":"run_finished","time":"2025-03-04T10:00:10Z","reason":"terminated","turns":4,"usage":{"executor":{"prompt_tokens":0,"completion_tokens":0,"estimated":false},"planner":{"prompt_tokens":600000,"completion_tokens":150000,"estimated":false},"writer":{"prompt_tokens":400000,"completion_tokens":50000,"estimated":true}},"total":{"prompt_tokens":1000000,"completion_tokens":200000,"estimated":true},"cost":0.27,"duration_ms":10000}`,
 	}
 	for i, w := range exact {
 		if lines[i] != w {
@@ -437,7 +439,7 @@ func TestCrash(t *testing.T) {
 			written := 1 // run_started
 			for _, s := range script(t)[:n] {
 				switch s.e.(type) {
-				case team.RunStarted, team.TextDelta:
+				case team.TextDelta:
 				default:
 					written++
 				}
@@ -552,7 +554,7 @@ func TestNoSecrets(t *testing.T) {
 }
 
 func TestEventJSONTextDelta(t *testing.T) {
-	b, err := encodeEvent(team.TextDelta{Agent: "writer", Text: "<b>hi</b>\n"}, t0, nil)
+	b, err := encodeEvent(team.TextDelta{Agent: "writer", Text: "<b>hi</b>\n"}, t0, nil, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

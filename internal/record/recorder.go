@@ -90,26 +90,45 @@ func NewDataFile(name, path string) (DataFile, error) {
 // Recorder writes a run's events, notebook and report in a directory as the
 // events arrive. It implements team.Observer. Its methods may be called from
 // several goroutines.
+//
+// Its cost per event does not grow with the run: events.jsonl is appended
+// to, the notebook's finished cells are written once (see nbFile) and their
+// outputs are not kept in memory, and report.md, which holds no outputs, is
+// rewritten when a request ends. Every file is whole after a kill -9 at any
+// moment, but events.jsonl's last line, which may be cut short.
 type Recorder struct {
 	dir  string
 	meta Meta
 	now  func() time.Time
 
-	mu        sync.Mutex
-	f         *os.File
-	mirror    io.Writer // also gets every line, when set
-	startLine []byte
-	err       error // the first write error
-	closed    bool
-	agents    []string
-	cells     []nbCell
-	steps     []*step
-	figures   []string
-	summary   string
-	final     bool
-	usage     map[string]team.Usage
-	turns     int
-	finished  *team.RunFinished
+	mu         sync.Mutex
+	f          *os.File // events.jsonl
+	nb         *nbFile
+	unlock     func()
+	mirror     io.Writer // also gets every line, when set
+	startLine  []byte
+	err        error // the first write error
+	closed     bool
+	rebuilding bool // Continue replays the recorded events: nothing is written
+	agents     []string
+	cells      []nbCell
+	requests   []*request
+	steps      int // steps so far, for the notebook's numbering
+	usage      map[string]team.Usage
+	turns      int // turns of the requests that finished
+	turn       int // the current request's turn
+}
+
+// request is one request of the run and what became of it.
+type request struct {
+	text     string
+	started  time.Time
+	begun    bool
+	steps    []*step
+	figures  []string
+	summary  string
+	final    bool
+	finished *team.RunFinished
 }
 
 // step is a sub-task of the planner and the cells run for it.
@@ -126,7 +145,9 @@ type stepCell struct {
 
 // New creates dir if needed and starts recording a run in it: it creates
 // events.jsonl (replacing any earlier one) with the run_started event
-// holding meta, and an analysis.ipynb holding the task.
+// holding meta, and an analysis.ipynb holding the task. It holds the
+// directory's lock until Close: a second Recorder in the same directory
+// fails with an *ErrLocked.
 func New(dir string, meta Meta) (*Recorder, error) {
 	return newRecorder(dir, meta, time.Now)
 }
@@ -138,28 +159,54 @@ func newRecorder(dir string, meta Meta, now func() time.Time) (*Recorder, error)
 	if meta.Gateway != "" {
 		meta.Gateway = jupyter.DisplayURL(meta.Gateway)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("record: %w", err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, EventsFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	r, err := open(dir, meta, now, os.O_TRUNC)
 	if err != nil {
-		return nil, fmt.Errorf("record: %w", err)
+		return nil, err
 	}
-	r := &Recorder{dir: dir, meta: meta, now: now, f: f, usage: map[string]team.Usage{}}
 	r.cells = []nbCell{{id: "task", kind: "markdown", source: r.taskMarkdown()}}
+	r.requests = []*request{{text: meta.Task, started: meta.Started}}
 	line, err := marshal(runStartedJSON{header: header{TypeRunStarted, meta.Started}, Meta: meta})
 	if err == nil {
 		r.startLine = line
 		err = r.writeLine(line)
 	}
 	if err == nil {
-		err = r.writeNotebook()
+		r.nb, err = newNBFile(dir, meta, r.cells)
 	}
 	if err != nil {
-		f.Close()
+		r.release()
 		return nil, fmt.Errorf("record: %w", err)
 	}
 	return r, nil
+}
+
+// open locks dir, creating it if needed, and opens its events.jsonl for
+// appending, with flag (os.O_TRUNC to start afresh). It never follows a
+// symbolic link there.
+func open(dir string, meta Meta, now func() time.Time, flag int) (*Recorder, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	unlock, err := lock(dir)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, EventsFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND|noFollow|flag, 0o644)
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	return &Recorder{dir: dir, meta: meta, now: now, f: f, unlock: unlock, usage: map[string]team.Usage{}}, nil
+}
+
+// release closes the files of a Recorder that failed to start.
+func (r *Recorder) release() {
+	r.f.Close()
+	if r.nb != nil {
+		r.nb.live.Close()
+		r.nb.twin.Close()
+	}
+	r.unlock()
 }
 
 // Dir returns the directory the Recorder writes in.
@@ -185,43 +232,74 @@ func (r *Recorder) Observe(e team.Event) {
 func (r *Recorder) observe(e team.Event) error {
 	switch e := e.(type) {
 	case team.RunStarted:
-		// New wrote run_started from Meta; the team's event only adds what
-		// Meta lacked.
-		r.agents = e.Agents
-		if r.meta.Task == "" && e.Task != "" {
-			r.meta.Task = e.Task
-			r.cells[0].source = r.taskMarkdown()
-			return r.writeNotebook()
-		}
-		return nil
+		return r.requestStarted(e)
 	case team.TextDelta, team.TextRestart, team.Quoted:
 		return nil
 	case team.TurnStarted:
-		r.turns = e.Turn
+		r.turn = e.Turn
 	case cell.Started:
 		r.putCell(nbCell{id: cellID(e.Index), kind: "code", source: e.Code})
-		return errors.Join(r.writeEvent(e), r.writeNotebook())
+		return errors.Join(r.writeEvent(e), r.writeNotebook(false))
 	case cell.Finished:
 		r.cellFinished(e.Cell)
-		return errors.Join(r.writeEvent(e), r.writeNotebook())
+		// A cell of the step agent's own (tool mode) gets its step put
+		// before it when the agent's message arrives; any other is final.
+		return errors.Join(r.writeEvent(e), r.writeNotebook(e.Agent != r.stepAgent()))
 	case team.MessageDone:
 		r.usage[e.Message.Agent] = r.usage[e.Message.Agent].Add(e.Message.Usage)
 		if e.Message.Agent != r.stepAgent() {
 			return r.writeEvent(e)
 		}
 		r.stepMessage(e.Message)
-		return errors.Join(r.writeEvent(e), r.writeNotebook())
+		return errors.Join(r.writeEvent(e), r.writeNotebook(true))
 	case team.RunFinished:
-		r.finished = &e
+		req := r.cur()
+		req.finished = &e
+		r.turns += e.Turns
+		r.turn = 0
 		r.endStep()
 		return errors.Join(r.writeEvent(e), r.writeReport())
 	}
 	return r.writeEvent(e)
 }
 
-// Close finishes the recording: if the run never reported RunFinished it
-// writes report.md marked as incomplete. It closes events.jsonl and returns
-// the first error met while recording. Calling Close again returns the same
+// requestStarted begins a request: the run's task, or a follow-up, which
+// gets a heading of its own in the notebook.
+func (r *Recorder) requestStarted(e team.RunStarted) error {
+	r.agents = e.Agents
+	req := r.cur()
+	switch {
+	case req.begun:
+		req = &request{text: e.Task, started: e.Time}
+		if req.started.IsZero() {
+			req.started = r.now()
+		}
+		r.requests = append(r.requests, req)
+		n := len(r.requests)
+		r.addCell(nbCell{id: "request-" + strconv.Itoa(n), kind: "markdown", source: fmt.Sprintf("# Request %d\n\n%s", n, strings.TrimSpace(e.Task))})
+	case r.meta.Task == "" && e.Task != "":
+		r.meta.Task, req.text = e.Task, e.Task
+		r.cells[0].source = r.taskMarkdown()
+	}
+	req.begun = true
+	j := requestStartedJSON{header: header{TypeRequestStarted, e.Time}, Number: len(r.requests), Request: req.text}
+	if e.Time.IsZero() {
+		j.Time = r.now()
+	}
+	line, err := marshal(j)
+	if err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	return errors.Join(r.writeLine(line), r.writeNotebook(true))
+}
+
+// cur is the request under way, or the last one.
+func (r *Recorder) cur() *request { return r.requests[len(r.requests)-1] }
+
+// Close finishes the recording: it writes run_finished, with the totals of
+// every request, when one finished (else report.md says the run is
+// incomplete), closes the files and releases the directory. It returns the
+// first error met while recording. Calling Close again returns the same
 // error.
 func (r *Recorder) Close() error {
 	r.mu.Lock()
@@ -229,17 +307,50 @@ func (r *Recorder) Close() error {
 	if r.closed {
 		return r.err
 	}
-	r.closed = true
-	if r.finished == nil {
-		r.keep(r.writeReport())
+	if last := r.lastFinished(); last != nil {
+		r.keep(r.runFinished(last))
 	}
+	r.keep(r.writeReport())
+	r.closed = true
 	if err := r.f.Sync(); err != nil {
 		r.keep(fmt.Errorf("record: %w", err))
 	}
 	if err := r.f.Close(); err != nil {
 		r.keep(fmt.Errorf("record: %w", err))
 	}
+	if r.nb != nil {
+		r.keep(r.nb.close())
+	}
+	r.unlock()
 	return r.err
+}
+
+// lastFinished is the end of the last request that finished.
+func (r *Recorder) lastFinished() *team.RunFinished {
+	for _, req := range slices.Backward(r.requests) {
+		if req.finished != nil {
+			return req.finished
+		}
+	}
+	return nil
+}
+
+// runFinished writes the run_finished line: the last request's reason and
+// error, the turns and usage of all, the wall time since the run started.
+func (r *Recorder) runFinished(last *team.RunFinished) error {
+	e := team.RunFinished{Reason: last.Reason, Err: last.Err, Turns: r.turns, Usage: r.usage, Duration: r.now().Sub(r.meta.Started)}
+	var cost *float64
+	if c, ok := r.Cost(e.Usage); ok {
+		cost = &c
+	}
+	line, err := marshal(runFinishedJSON{
+		header: header{TypeRunFinished, r.now()}, Reason: string(e.Reason), Turns: e.Turns,
+		Usage: e.Usage, Total: total(e.Usage), Cost: cost, DurationMS: e.Duration.Milliseconds(), Error: errText(e.Err),
+	})
+	if err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	return r.writeLine(line)
 }
 
 func (r *Recorder) keep(err error) {
@@ -255,7 +366,7 @@ func (r *Recorder) encode(e team.Event) ([]byte, error) {
 			cost = &c
 		}
 	}
-	return encodeEvent(e, r.now(), cost)
+	return encodeEvent(e, r.now(), cost, len(r.requests))
 }
 
 // writeEvent appends e's line to events.jsonl.
@@ -280,6 +391,9 @@ func (r *Recorder) Mirror(w io.Writer) {
 // writeLine appends line and a newline in one write, so that a line is
 // either whole or, if the process dies during the write, last and cut short.
 func (r *Recorder) writeLine(line []byte) error {
+	if r.rebuilding {
+		return nil
+	}
 	line = append(line, '\n')
 	if r.mirror != nil {
 		r.mirror.Write(line)
@@ -290,15 +404,28 @@ func (r *Recorder) writeLine(line []byte) error {
 	return nil
 }
 
-func (r *Recorder) writeNotebook() error {
-	b, err := renderNotebook(r.cells, r.meta)
-	if err != nil {
+// writeNotebook writes the notebook's new cells; with final, they are
+// frozen after: written for good, their outputs no longer kept.
+func (r *Recorder) writeNotebook(final bool) error {
+	if r.rebuilding || r.nb == nil {
+		return nil
+	}
+	if err := r.nb.write(r.cells); err != nil {
 		return fmt.Errorf("record: %w", err)
 	}
-	return writeAtomic(r.dir, NotebookFile, b)
+	if final {
+		r.nb.freeze(len(r.cells))
+		for i := range r.nb.frozen {
+			r.cells[i].outputs, r.cells[i].source = nil, ""
+		}
+	}
+	return nil
 }
 
 func (r *Recorder) writeReport() error {
+	if r.rebuilding {
+		return nil
+	}
 	return writeAtomic(r.dir, ReportFile, []byte(r.report()))
 }
 
@@ -367,6 +494,11 @@ func (r *Recorder) cellFinished(c cell.Cell) {
 			n := c.Result.ExecutionCount
 			nc.count = &n
 		}
+		if status == cell.Error {
+			// Run All and nbconvert go on past a cell that raised, as the
+			// analysis did.
+			nc.tags = []string{"raises-exception"}
+		}
 	}
 	i := r.putCell(nc)
 	if note := cellNote(c); note != "" {
@@ -374,11 +506,12 @@ func (r *Recorder) cellFinished(c cell.Cell) {
 		r.cells = slices.DeleteFunc(r.cells, func(o nbCell) bool { return o.id == id })
 		r.cells = slices.Insert(r.cells, i+1, nbCell{id: id, kind: "markdown", source: note})
 	}
-	r.figures = append(r.figures, c.FigureNames()...)
-	if len(r.steps) == 0 {
-		r.steps = append(r.steps, &step{start: r.meta.Started})
+	req := r.cur()
+	req.figures = append(req.figures, c.FigureNames()...)
+	if len(req.steps) == 0 {
+		req.steps = append(req.steps, &step{start: req.started})
 	}
-	s := r.steps[len(r.steps)-1]
+	s := req.steps[len(req.steps)-1]
 	s.cells = append(s.cells, stepCell{index: c.Index, status: string(status)})
 }
 
@@ -420,13 +553,15 @@ func (r *Recorder) stepAgent() string {
 // them and takes them over.
 func (r *Recorder) stepMessage(m team.Message) {
 	r.endStep()
+	req := r.cur()
 	if m.Final {
-		r.final = true
-		r.summary = m.Summary
-		r.addCell(nbCell{id: "summary", kind: "markdown", source: "## Summary\n\n" + r.summary})
+		req.final = true
+		req.summary = m.Summary
+		r.addCell(nbCell{id: "summary", kind: "markdown", source: "## Summary\n\n" + req.summary})
 		return
 	}
-	n := len(r.steps) + 1
+	r.steps++
+	n := r.steps
 	title := strings.TrimSpace(m.Content)
 	if title == "" && len(m.Cells) > 0 {
 		title = "Run: " + firstLine(r.source(m.Cells[0]))
@@ -434,7 +569,7 @@ func (r *Recorder) stepMessage(m team.Message) {
 	st := &step{title: title, start: r.now()}
 	md := nbCell{id: "step-" + strconv.Itoa(n), kind: "markdown", source: fmt.Sprintf("## Step %d\n\n%s", n, title)}
 	if len(m.Cells) == 0 {
-		r.steps = append(r.steps, st)
+		req.steps = append(req.steps, st)
 		r.addCell(md)
 		return
 	}
@@ -443,7 +578,7 @@ func (r *Recorder) stepMessage(m team.Message) {
 	for _, index := range m.Cells {
 		own[index] = true
 	}
-	for _, prev := range r.steps {
+	for _, prev := range req.steps {
 		prev.cells = slices.DeleteFunc(prev.cells, func(c stepCell) bool {
 			if own[c.index] {
 				st.cells = append(st.cells, c)
@@ -452,13 +587,22 @@ func (r *Recorder) stepMessage(m team.Message) {
 			return false
 		})
 	}
-	r.steps = append(r.steps, st)
+	req.steps = append(req.steps, st)
 	at := slices.IndexFunc(r.cells, func(c nbCell) bool { return c.id == cellID(m.Cells[0]) })
-	if at < 0 {
+	if at < r.frozenCells() {
 		r.addCell(md)
 		return
 	}
 	r.cells = slices.Insert(r.cells, at, md)
+}
+
+// frozenCells is how many of the notebook's first cells are written for
+// good: no cell goes before them.
+func (r *Recorder) frozenCells() int {
+	if r.nb == nil {
+		return 0
+	}
+	return r.nb.frozen
 }
 
 func firstLine(s string) string {
@@ -471,7 +615,8 @@ func firstLine(s string) string {
 
 // endStep marks the current step as ended now.
 func (r *Recorder) endStep() {
-	if len(r.steps) > 0 && r.steps[len(r.steps)-1].end.IsZero() {
-		r.steps[len(r.steps)-1].end = r.now()
+	steps := r.cur().steps
+	if len(steps) > 0 && steps[len(steps)-1].end.IsZero() {
+		steps[len(steps)-1].end = r.now()
 	}
 }

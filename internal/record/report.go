@@ -20,11 +20,13 @@ var figureName = regexp.MustCompile(`^figure-[0-9]+\.(png|jpg|svg|gif)$`)
 // maxTitle is how many characters of a sub-task the steps table shows.
 const maxTitle = 80
 
-// report renders report.md from what was recorded so far.
+// report renders report.md from what was recorded so far: the task, then
+// for each request its summary, figures and steps, then the usage and the
+// run.
 func (r *Recorder) report() string {
 	var b strings.Builder
 	b.WriteString("# Analysis report\n\n")
-	if r.finished == nil {
+	if r.cur().finished == nil {
 		b.WriteString("> **Incomplete run:** the recording stopped before the run finished (it crashed or was interrupted). Everything up to that moment is below.\n\n")
 	}
 
@@ -38,59 +40,32 @@ func (r *Recorder) report() string {
 		}
 		b.WriteString("\n")
 	}
-
-	b.WriteString("## Summary\n\n")
-	if r.final {
-		b.WriteString(r.summary)
-	} else {
-		b.WriteString("*The planner wrote no summary: the run stopped before it was done.*")
-	}
-	b.WriteString("\n\n")
-
-	var figs []string
-	for _, f := range r.figures {
-		if figureName.MatchString(f) {
-			figs = append(figs, f)
-		}
-	}
-	if len(figs) > 0 {
-		b.WriteString("## Figures\n\n")
-		for _, f := range figs {
-			fmt.Fprintf(&b, "![%s](%s)\n\n", f, f)
-		}
-	}
-
-	if len(r.steps) > 0 {
-		b.WriteString("## Steps\n\n")
-		b.WriteString("| Step | Sub-task | Cells | Status | Duration |\n")
-		b.WriteString("|---:|---|---|---|---:|\n")
-		end := r.now()
-		for i, s := range r.steps {
-			e := s.end
-			if e.IsZero() {
-				e = end
-			}
-			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", i+1, title(s.title), stepCells(s), stepStatus(s), human.Duration(e.Sub(s.start)))
-		}
-		b.WriteString("\n")
+	r.requestReport(&b, r.requests[0], "##")
+	for i, req := range r.requests[1:] {
+		fmt.Fprintf(&b, "## Request %d\n\n%s\n\n", i+2, strings.TrimSpace(req.text))
+		r.requestReport(&b, req, "###")
 	}
 
 	r.writeUsage(&b)
 
 	b.WriteString("## Run\n\n")
+	last := r.lastFinished()
 	wall := r.now().Sub(r.meta.Started)
-	if r.finished != nil {
-		wall = r.finished.Duration
+	if last != nil && len(r.requests) == 1 {
+		wall = last.Duration
 	}
 	fmt.Fprintf(&b, "- Wall time: %s\n", human.Duration(wall))
-	if r.finished != nil {
-		reason := string(r.finished.Reason)
-		if r.finished.Err != nil {
-			reason += ": " + r.finished.Err.Error()
+	if last != nil && r.cur().finished != nil {
+		reason := string(last.Reason)
+		if last.Err != nil {
+			reason += ": " + last.Err.Error()
 		}
-		fmt.Fprintf(&b, "- Stopped: %s after %d turns\n", reason, r.finished.Turns)
+		fmt.Fprintf(&b, "- Stopped: %s after %d turns\n", reason, r.turns)
 	} else {
-		fmt.Fprintf(&b, "- Stopped: incomplete (no run_finished event) after %d turns\n", r.turns)
+		fmt.Fprintf(&b, "- Stopped: incomplete (no run_finished event) after %d turns\n", r.turns+r.turn)
+	}
+	if len(r.requests) > 1 {
+		fmt.Fprintf(&b, "- Requests: %d\n", len(r.requests))
 	}
 	fmt.Fprintf(&b, "- Started: %s\n", r.meta.Started.Format(time.RFC3339))
 	if r.meta.Version != "" {
@@ -99,11 +74,48 @@ func (r *Recorder) report() string {
 	return b.String()
 }
 
+// requestReport writes a request's summary, figures and steps under
+// headings of the given level.
+func (r *Recorder) requestReport(b *strings.Builder, req *request, level string) {
+	fmt.Fprintf(b, "%s Summary\n\n", level)
+	if req.final {
+		b.WriteString(req.summary)
+	} else {
+		b.WriteString("*The planner wrote no summary: the run stopped before it was done.*")
+	}
+	b.WriteString("\n\n")
+
+	var figs []string
+	for _, f := range req.figures {
+		if figureName.MatchString(f) {
+			figs = append(figs, f)
+		}
+	}
+	if len(figs) > 0 {
+		fmt.Fprintf(b, "%s Figures\n\n", level)
+		for _, f := range figs {
+			fmt.Fprintf(b, "![%s](%s)\n\n", f, f)
+		}
+	}
+
+	if len(req.steps) > 0 {
+		fmt.Fprintf(b, "%s Steps\n\n", level)
+		b.WriteString("| Step | Sub-task | Cells | Status | Duration |\n")
+		b.WriteString("|---:|---|---|---|---:|\n")
+		end := r.now()
+		for i, s := range req.steps {
+			e := s.end
+			if e.IsZero() {
+				e = end
+			}
+			fmt.Fprintf(b, "| %d | %s | %s | %s | %s |\n", i+1, title(s.title), stepCells(s), stepStatus(s), human.Duration(e.Sub(s.start)))
+		}
+		b.WriteString("\n")
+	}
+}
+
 func (r *Recorder) writeUsage(b *strings.Builder) {
 	usage := r.usage
-	if r.finished != nil && r.finished.Usage != nil {
-		usage = r.finished.Usage
-	}
 	var agents []string
 	for _, a := range r.agents {
 		if _, ok := usage[a]; ok {
