@@ -127,4 +127,3 @@ func TestKillAnyMoment(t *testing.T) {
 		})
 	}
 }
-

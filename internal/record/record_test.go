@@ -240,7 +240,7 @@ func TestEventsFile(t *testing.T) {
 		13: `{"type":"cell_finished","time":"2025-03-04T10:00:08Z","agent":"executor","index":3,"language":"bash","code":"ls -l","status":"skipped","execution_count":null,"duration_ms":0,"outputs":[],"timed_out":false,"dropped_bytes":0,"skipped":"bash is not run: the kernel runs Python only"}`,
 		14: `{"type":"notice","time":"2025-03-04T10:00:08Z","text":"the kernel is slow","warning":true}`,
 		15: `{"type":"message","time":"2025-03-04T10:00:08Z","turn":3,"agent":"executor","content":"cell 1 ok …","usage":{"prompt_tokens":0,"completion_tokens":0,"estimated":false},"final":false,"duration_ms":3000,"cells":[1,2,3]}`,
-		1: `{"type":"request_started","time":"2025-03-04T10:00:00Z","number":1,"request":"What sells best?"}`,
+		1:  `{"type":"request_started","time":"2025-03-04T10:00:00Z","number":1,"request":"What sells best?"}`,
 		18: `{"type":"request_finished","time":"2025-03-04T10:00:10Z","number":1,"reason":"terminated","turns":4,"usage":{"executor":{"prompt_tokens":0,"completion_tokens":0,"estimated":false},"planner":{"prompt_tokens":600000,"completion_tokens":150000,"estimated":false},"writer":{"prompt_tokens":400000,"completion_tokens":50000,"estimated":true}},"total":{"prompt_tokens":1000000,"completion_tokens":200000,"estimated":true},"cost":0.27,"duration_ms":10000}`,
 		19: `{"type":"run_finished","time":"2025-03-04T10:00:10Z","reason":"terminated","turns":4,"usage":{"executor":{"prompt_tokens":0,"completion_tokens":0,"estimated":false},"planner":{"prompt_tokens":600000,"completion_tokens":150000,"estimated":false},"writer":{"prompt_tokens":400000,"completion_tokens":50000,"estimated":true}},"total":{"prompt_tokens":1000000,"completion_tokens":200000,"estimated":true},"cost":0.27,"duration_ms":10000}`,
 	}
