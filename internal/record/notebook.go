@@ -111,6 +111,11 @@ func renderNotebook(cells []nbCell, meta Meta) ([]byte, error) {
 			if oj := nbOutput(o); oj != nil {
 				cj.Outputs = append(cj.Outputs, oj)
 			}
+			if o.OutputType == "error" {
+				// JupyterLab's Run All and nbconvert --execute go on
+				// past a cell so tagged, as the run went on past it.
+				cj.Metadata["tags"] = []string{"raises-exception"}
+			}
 		}
 		nb.Cells = append(nb.Cells, cj)
 	}
