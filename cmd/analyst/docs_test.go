@@ -259,7 +259,7 @@ func TestDocsDataExamples(t *testing.T) {
 	for _, region := range []string{"Central", "East", "South", "West"} {
 		fmt.Fprintf(&output, "%s: %.2f\n", region, totals[region])
 	}
-	batches := 0
+	batches, configs := 0, 0
 	for _, b := range docBlocks(t) {
 		switch b.lang {
 		case "json":
@@ -275,6 +275,11 @@ func TestDocsDataExamples(t *testing.T) {
 			var doc any
 			if err := yaml.Unmarshal([]byte(b.text), &doc); err != nil {
 				t.Errorf("%s: not valid YAML: %v", b, err)
+				continue
+			}
+			if isConfigExample(doc) {
+				configs++
+				checkConfigExample(t, b)
 				continue
 			}
 			if !strings.Contains(b.text, "task:") {
@@ -293,6 +298,45 @@ func TestDocsDataExamples(t *testing.T) {
 	}
 	if batches != 2 {
 		t.Errorf("checked %d batch examples, want the YAML and the JSON Lines one of docs/batch.md", batches)
+	}
+	if configs != 1 {
+		t.Errorf("checked %d config file examples, want the README's", configs)
+	}
+}
+
+// isConfigExample reports whether a YAML document has only the config
+// file's top-level keys.
+func isConfigExample(doc any) bool {
+	m, ok := doc.(map[string]any)
+	if !ok || len(m) == 0 {
+		return false
+	}
+	for k := range m {
+		switch k {
+		case "model", "models", "gateway_url", "prices":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// checkConfigExample loads the block as the config file and applies it to
+// run's flags.
+func checkConfigExample(t *testing.T, b codeBlock) {
+	t.Helper()
+	writeConfig(t, b.text)
+	t.Setenv("ANALYST_MODEL", "")
+	t.Setenv("JUPYTER_GATEWAY_URL", "")
+	fs, err := parsedFlags(t, "run")
+	if err != nil {
+		t.Errorf("%s: the config example does not load: %v", b, err)
+		return
+	}
+	for _, name := range []string{"model", "gateway-url", "price-in"} {
+		if fs.Lookup(name).Value.String() == fs.Lookup(name).DefValue {
+			t.Errorf("%s: the config example leaves --%s at its default", b, name)
+		}
 	}
 }
 
