@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -93,6 +94,9 @@ func loadConfig() (fileConfig, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return c, usageErrorf("config file %s: %s (known keys: model, models.planner, models.writer, gateway_url, prices.in, prices.out)", path, yamlProblem(err))
+	}
+	if u, err := neturl.Parse(c.GatewayURL); err == nil && u.Query().Has("token") {
+		return c, usageErrorf("config file %s: gateway_url holds a token, a secret that stays out of files: set %s in the environment instead", path, envGatewayToken)
 	}
 	if p := c.Prices; (p.In != nil && *p.In < 0) || (p.Out != nil && *p.Out < 0) {
 		return c, usageErrorf("config file %s: prices must not be negative", path)

@@ -100,6 +100,7 @@ func TestConfigErrors(t *testing.T) {
 	for _, tt := range []struct{ text, want string }{
 		{"api_key: sk-123\n", "api_key is a secret and stays out of files: set OPENAI_API_KEY in the environment instead"},
 		{"gateway_token: t0k\n", "gateway_token is a secret and stays out of files: set JUPYTER_GATEWAY_AUTH_TOKEN in the environment instead"},
+		{"gateway_url: https://gw.example.com/?token=t0k\n", "gateway_url holds a token, a secret that stays out of files: set JUPYTER_GATEWAY_AUTH_TOKEN in the environment instead"},
 		{"model: a\nmodle: b\n", `line 2: unknown key "modle" (known keys: model, models.planner, models.writer, gateway_url, prices.in, prices.out)`},
 		{"prices:\n  in: cheap\n", "line 2: !!str `cheap` is not a number (known keys: model, models.planner, models.writer, gateway_url, prices.in, prices.out)"},
 		{"- model\n", "line 1: !!seq is not a mapping of keys"},
@@ -152,4 +153,17 @@ func TestConfigGatewayURL(t *testing.T) {
 	if code != 0 || strings.TrimSpace(out) != "[]" {
 		t.Errorf("kernels list through the config's gateway: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
+}
+
+// TestMain keeps the tests, and the analyst processes they start, away
+// from the config file of whoever runs them.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "analyst-test-config-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CONFIG_HOME", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }

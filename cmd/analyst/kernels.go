@@ -229,7 +229,7 @@ func confirmPruneAll(io *console.IO, ks []jupyter.Kernel) error {
 	if idle == 0 {
 		return nil
 	}
-	fmt.Fprintf(io.Err, "Delete all %d idle kernels on the gateway, also other people's? [y/N] ", idle)
+	fmt.Fprintf(io.Err, "Delete %s on the gateway, also other people's? [y/N] ", plural(idle, "idle kernel"))
 	answer, _ := bufio.NewReader(io.In).ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(answer)) {
 	case "y", "yes":

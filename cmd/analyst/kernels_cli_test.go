@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -118,5 +119,60 @@ func TestResolveKernelID(t *testing.T) {
 		if err != nil && exitCode(context.Background(), &strings.Builder{}, err) != exitUsage {
 			t.Errorf("resolveKernelID(%q): not a usage error", tt.in)
 		}
+	}
+}
+
+// ptyScript runs argv[1:] on a new pseudo-terminal, answers the first
+// "[y/N] " prompt with argv[1], and prints what the terminal showed and,
+// on its last line, the exit code.
+const ptyScript = `
+import os, pty, sys
+answer, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+seen, answered = b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+    if not answered and b"[y/N] " in seen:
+        os.write(fd, answer.encode() + b"\n")
+        answered = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors="replace").replace("\r\n", "\n"))
+print()
+print(os.waitstatus_to_exitcode(status))
+`
+
+// TestPruneAllAsksOnATerminal: on a terminal, prune --all asks before
+// deleting every idle kernel; "n" keeps them (exit 2), "y" deletes them.
+func TestPruneAllAsksOnATerminal(t *testing.T) {
+	js := jupytertest.Start(t)
+	c, _ := jupyter.NewClient(jupyter.Config{URL: js.URL, Token: js.Token})
+	if _, err := c.StartKernel(context.Background(), jupyter.StartOptions{Name: "python3"}); err != nil {
+		t.Fatal(err)
+	}
+	bin := binary(t)
+	prune := func(answer string) (string, string) {
+		t.Helper()
+		out, err := exec.Command("/usr/bin/python3", "-c", ptyScript, answer, bin, "kernels", "prune", "--all", "--gateway-url", js.URL, "--gateway-token", js.Token).Output()
+		if err != nil {
+			t.Fatalf("pty: %v\n%s", err, out)
+		}
+		text := strings.TrimRight(string(out), "\n")
+		i := strings.LastIndex(text, "\n")
+		return text[:i], text[i+1:]
+	}
+	const prompt = "Delete 1 idle kernel on the gateway, also other people's? [y/N] "
+	if shown, code := prune("n"); code != "2" || !strings.Contains(shown, prompt) || !strings.Contains(shown, "analyst: nothing deleted") || js.KernelCount(t) != 1 {
+		t.Errorf("answered n: exit %s, %d kernels, terminal:\n%s", code, js.KernelCount(t), shown)
+	}
+	if shown, code := prune("y"); code != "0" || !strings.Contains(shown, prompt) || !strings.Contains(shown, "pruned 1 kernel(s)") || js.KernelCount(t) != 0 {
+		t.Errorf("answered y: exit %s, %d kernels, terminal:\n%s", code, js.KernelCount(t), shown)
 	}
 }
