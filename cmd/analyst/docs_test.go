@@ -2,11 +2,13 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/analyst-dev/analyst/internal/batch"
 	"github.com/analyst-dev/analyst/internal/console"
 	"github.com/analyst-dev/analyst/internal/superstore"
+	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 // repoRoot is the repository, seen from this package's directory.
@@ -65,12 +68,19 @@ func docBlocks(t *testing.T) []codeBlock {
 	return blocks
 }
 
+// shellCmd is one command of a shell line.
+type shellCmd struct {
+	words []string
+	piped bool // its standard input is the previous command's output
+}
+
 // shellWords splits a shell command line into commands (at unquoted |, ;
 // and &&) of words, dropping comments. It knows quotes and backslashes, which
 // is all the docs use.
-func shellWords(line string) ([][]string, error) {
-	var cmds [][]string
+func shellWords(line string) ([]shellCmd, error) {
+	var cmds []shellCmd
 	var words []string
+	piped := false
 	var w strings.Builder
 	inWord := false
 	flush := func() {
@@ -83,9 +93,9 @@ func shellWords(line string) ([][]string, error) {
 	endCmd := func() {
 		flush()
 		if len(words) > 0 {
-			cmds = append(cmds, words)
+			cmds = append(cmds, shellCmd{words, piped})
 		}
-		words = nil
+		words, piped = nil, false
 	}
 	for i := 0; i < len(line); i++ {
 		c := line[i]
@@ -117,7 +127,10 @@ func shellWords(line string) ([][]string, error) {
 		case c == '#' && !inWord:
 			endCmd()
 			return cmds, nil
-		case c == '|' || c == ';':
+		case c == '|':
+			endCmd()
+			piped = true
+		case c == ';':
 			endCmd()
 		case c == '&' && i+1 < len(line) && line[i+1] == '&':
 			endCmd()
@@ -133,11 +146,18 @@ func shellWords(line string) ([][]string, error) {
 
 var envAssignment = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
 
-// analystCommands returns the analyst command lines (the words after
-// "analyst") of a shell snippet: continuation lines joined, "$ " prompts and
-// leading VAR=value assignments dropped.
-func analystCommands(text string) ([][]string, error) {
-	var out [][]string
+// docCommand is an analyst command line of the docs: the words after
+// "analyst", and its standard input when an echo pipes into it.
+type docCommand struct {
+	args  []string
+	stdin string
+}
+
+// analystCommands returns the analyst command lines of a shell snippet:
+// continuation lines joined, "$ " prompts and leading VAR=value assignments
+// dropped.
+func analystCommands(text string) ([]docCommand, error) {
+	var out []docCommand
 	text = strings.ReplaceAll(text, "\\\n", " ")
 	for _, line := range strings.Split(text, "\n") {
 		line = strings.TrimPrefix(strings.TrimSpace(line), "$ ")
@@ -145,13 +165,19 @@ func analystCommands(text string) ([][]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, words := range cmds {
+		for i, c := range cmds {
+			words := c.words
 			for len(words) > 0 && envAssignment.MatchString(words[0]) {
 				words = words[1:]
 			}
-			if len(words) > 0 && words[0] == "analyst" {
-				out = append(out, words[1:])
+			if len(words) == 0 || words[0] != "analyst" {
+				continue
 			}
+			dc := docCommand{args: words[1:]}
+			if c.piped && cmds[i-1].words[0] == "echo" {
+				dc.stdin = strings.Join(cmds[i-1].words[1:], " ") + "\n"
+			}
+			out = append(out, dc)
 		}
 	}
 	return out, nil
@@ -205,10 +231,10 @@ func TestDocsCommandLines(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", ex.where, err)
 		}
-		for _, args := range cmds {
+		for _, c := range cmds {
 			checked++
-			if err := checkCommandLine(args); err != nil {
-				t.Errorf("%s: analyst %s: %v", ex.where, strings.Join(args, " "), err)
+			if err := checkCommandLine(c.args); err != nil {
+				t.Errorf("%s: analyst %s: %v", ex.where, strings.Join(c.args, " "), err)
 			}
 		}
 	}
@@ -230,7 +256,8 @@ func TestDocsScriptsAndMakeTargets(t *testing.T) {
 		}
 		for _, line := range strings.Split(b.text, "\n") {
 			cmds, _ := shellWords(line)
-			for _, words := range cmds {
+			for _, c := range cmds {
+				words := c.words
 				switch {
 				case strings.HasPrefix(words[0], "./scripts/"):
 					if fi, err := os.Stat(filepath.Join(repoRoot, words[0])); err != nil || fi.Mode()&0o111 == 0 {
@@ -394,8 +421,43 @@ func loadBatchExample(t *testing.T, b codeBlock, name string) []batch.Task {
 // TestShellWords pins the splitter the docs tests rely on.
 func TestShellWords(t *testing.T) {
 	got, err := shellWords(`FOO=1 analyst run --task "a \"b\" c" -d 'x y' | analyst exec - # note`)
-	want := [][]string{{"FOO=1", "analyst", "run", "--task", `a "b" c`, "-d", "x y"}, {"analyst", "exec", "-"}}
+	want := []shellCmd{{[]string{"FOO=1", "analyst", "run", "--task", `a "b" c`, "-d", "x y"}, false}, {[]string{"analyst", "exec", "-"}, true}}
 	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("shellWords = %q, %v; want %q", got, err, want)
+		t.Errorf("shellWords = %v, %v; want %v", got, err, want)
+	}
+}
+
+// TestDocsExecExamplesRun runs the exec examples that need no file of
+// their own in a real kernel: they exit 0 and print something.
+func TestDocsExecExamplesRun(t *testing.T) {
+	js := jupytertest.Start(t)
+	var examples []docCommand
+	io, _, _ := console.Test()
+	root := newRootCmd(io)
+	for _, c := range root.Commands() {
+		cmds, err := analystCommands(c.Example)
+		if err != nil {
+			t.Fatal(err)
+		}
+		examples = append(examples, cmds...)
+	}
+	for _, b := range docBlocks(t) {
+		cmds, _ := analystCommands(b.text)
+		examples = append(examples, cmds...)
+	}
+	ran := 0
+	for _, ex := range examples {
+		if ex.args[0] != "exec" || slices.ContainsFunc(ex.args, func(a string) bool { return a == "-f" || a == "--kernel-id" }) {
+			continue
+		}
+		ran++
+		io, out, errb := testIO(ex.stdin)
+		code := run(context.Background(), append(ex.args, "--gateway-url", js.URL, "--gateway-token", js.Token), io)
+		if code != 0 || strings.TrimSpace(out.String()) == "" {
+			t.Errorf("analyst %s: exit %d, stdout %q, stderr %q", strings.Join(ex.args, " "), code, out, errb)
+		}
+	}
+	if ran < 2 {
+		t.Errorf("ran %d exec examples, want at least exec's two", ran)
 	}
 }
