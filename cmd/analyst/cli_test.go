@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/internal/console"
-	"github.com/analyst-dev/analyst/internal/llmtest"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 

@@ -17,7 +17,7 @@ import (
 
 	"github.com/analyst-dev/analyst/internal/batch"
 	"github.com/analyst-dev/analyst/internal/console"
-	"github.com/analyst-dev/analyst/internal/superstore"
+	"github.com/analyst-dev/analyst/internal/testkit/superstore"
 	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
