@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 // TestNoLLMConfigured: with neither OPENAI_API_KEY nor OPENAI_BASE_URL set,

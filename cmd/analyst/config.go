@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/human"
 )
 
 // envConfigHome is where the config file lives, as the XDG Base Directory
@@ -79,7 +80,7 @@ func loadConfig() (fileConfig, error) {
 		return c, nil
 	}
 	if err != nil {
-		return c, usageErrorf("config file %s: %s", path, pathProblem(err))
+		return c, usageErrorf("config file %s: %s", path, human.PathProblem(err))
 	}
 	var keys map[string]any
 	if err := yaml.Unmarshal(b, &keys); err != nil {

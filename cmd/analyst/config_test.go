@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/analyst-dev/analyst/internal/console"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 )
 
 // writeConfig writes the config file under a fresh XDG_CONFIG_HOME and

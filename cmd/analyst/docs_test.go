@@ -17,8 +17,8 @@ import (
 
 	"github.com/analyst-dev/analyst/internal/batch"
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/superstore"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 // repoRoot is the repository, seen from this package's directory.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/prompts"
 )
 
@@ -36,7 +37,7 @@ func checkPromptsDir(dir string) error {
 	case os.IsNotExist(err):
 		return usageErrorf("--prompts %s: no such directory", dir)
 	case err != nil:
-		return usageErrorf("--prompts %s: %s", dir, pathProblem(err))
+		return usageErrorf("--prompts %s: %s", dir, human.PathProblem(err))
 	case !fi.IsDir():
 		return usageErrorf("--prompts %s is a file: pass the directory that holds %s", dir, strings.Join(promptFiles, ", "))
 	}
@@ -64,7 +65,7 @@ func readTask(stdin io.Reader, task, file string) (string, error) {
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", usageErrorf("--task-file %s: %s", file, pathProblem(err))
+			return "", usageErrorf("--task-file %s: %s", file, human.PathProblem(err))
 		}
 		return string(b), nil
 	}

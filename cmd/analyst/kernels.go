@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
@@ -229,7 +230,7 @@ func confirmPruneAll(io *console.IO, ks []jupyter.Kernel) error {
 	if idle == 0 {
 		return nil
 	}
-	fmt.Fprintf(io.Err, "Delete %s on the gateway, also other people's? [y/N] ", plural(idle, "idle kernel"))
+	fmt.Fprintf(io.Err, "Delete %s on the gateway, also other people's? [y/N] ", human.Plural(idle, "idle kernel"))
 	answer, _ := bufio.NewReader(io.In).ReadString('\n')
 	switch strings.ToLower(strings.TrimSpace(answer)) {
 	case "y", "yes":

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/analyst-dev/analyst/internal/record"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 )
 
 // nbconvert returns the command that runs Debian's nbconvert
