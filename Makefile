@@ -10,7 +10,7 @@ TASK    ?= Read superstore.csv and find the total sales for each region, then pl
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/analyst
+	./scripts/build $(BIN)
 
 # setup installs what analyst and its tests need from Debian's packages.
 setup:

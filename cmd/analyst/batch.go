@@ -68,6 +68,7 @@ Exit codes: 0 every task finished and met its expectations, 1 one did not,
 	f := cmd.Flags()
 	r := &opts.run
 	r.register(f)
+	completeModes(cmd)
 	f.IntVarP(&opts.jobs, "jobs", "j", 1, "tasks run at once, each in its own kernel")
 	f.StringVar(&opts.out, "out", "", "directory for the batch's records (default ./runs/batch-<UTC time>)")
 	return cmd

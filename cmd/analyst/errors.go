@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/analyst-dev/analyst/internal/llm"
 	"github.com/analyst-dev/analyst/internal/localgw"
@@ -138,4 +142,95 @@ func isCobraUsage(err error) bool {
 // oneLine folds a message onto one line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// flagError words the errors of flag parsing for people: what a flag
+// expects instead of the Go parser's message, and the flag a misspelt one
+// probably meant. It is always a usage error.
+func flagError(cmd *cobra.Command, err error) error {
+	var bad *pflag.InvalidValueError
+	var unknown *pflag.NotExistError
+	switch {
+	case errors.As(err, &bad):
+		err = fmt.Errorf("--%s %s: %s", bad.GetFlag().Name, strconv.Quote(bad.GetValue()), expected(bad.GetFlag(), bad.GetValue()))
+	case errors.As(err, &unknown):
+		if s := suggestFlag(cmd.Flags(), unknown.GetSpecifiedName(), unknown.GetSpecifiedShortnames() != ""); s != "" {
+			err = fmt.Errorf("%w (did you mean --%s?)", err, s)
+		}
+	}
+	return &exitError{code: exitUsage, err: err}
+}
+
+// expected says what kind of value the flag takes.
+func expected(f *pflag.Flag, value string) string {
+	switch f.Value.Type() {
+	case "duration":
+		if _, err := strconv.ParseFloat(value, 64); err == nil {
+			return fmt.Sprintf("a duration needs a unit, such as %ss or %sm", value, value)
+		}
+		return "want a duration such as 90s or 5m"
+	case "int", "int64", "int32", "uint", "uint64":
+		return "want a whole number"
+	case "float", "float32", "float64":
+		return "want a number such as 0.5"
+	case "bool":
+		return "want true or false"
+	}
+	return "not a valid value"
+}
+
+// suggestFlag returns the visible flag of fs a mistyped name most likely
+// meant, or "". A mistyped shorthand (-x) is matched against the long flags
+// that begin with its letter and have no shorthand of their own.
+func suggestFlag(fs *pflag.FlagSet, name string, shorthand bool) string {
+	best, bestDist, ties := "", 3, 0 // at most two edits away
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		if shorthand {
+			if f.Shorthand == "" && strings.HasPrefix(f.Name, name) {
+				best, ties = f.Name, ties+1
+			}
+			return
+		}
+		switch d := editDistance(name, f.Name); {
+		case d < bestDist:
+			best, bestDist, ties = f.Name, d, 1
+		case d == bestDist:
+			ties++
+		}
+	})
+	if ties != 1 {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Damerau–Levenshtein distance (optimal string
+// alignment) of a and b: insertions, deletions, substitutions and
+// transpositions of adjacent letters.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }

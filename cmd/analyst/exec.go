@@ -21,7 +21,7 @@ import (
 type execOptions struct {
 	gateway  gatewayFlags
 	kernelID string
-	timeout  time.Duration
+	timeout  time.Duration // --cell-timeout
 	file     string
 	out      string
 	maxBytes int
@@ -42,7 +42,7 @@ Exit codes: 0 ok, 1 the code raised (traceback shown), 2 usage error,
 4 the kernel died, 124 the cell timed out (kernel interrupted, state kept),
 130 interrupted.`,
 		Example: `  analyst exec 'print(1 + 2)'
-  analyst exec -f analysis.py --kernel-id 5f1c...
+  analyst exec -f analysis.py --kernel-id 5f1c
   echo 'import sys; print(sys.version)' | analyst exec -`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,8 +55,12 @@ Exit codes: 0 ok, 1 the code raised (traceback shown), 2 usage error,
 	}
 	f := cmd.Flags()
 	opts.gateway.register(f, true)
-	f.StringVar(&opts.kernelID, "kernel-id", "", "run in this existing kernel (kept afterwards)")
-	f.DurationVar(&opts.timeout, "timeout", 120*time.Second, "cell timeout; on expiry the kernel is interrupted and its state kept")
+	f.StringVar(&opts.kernelID, "kernel-id", "", "run in this existing kernel (kept afterwards); a unique prefix of its id will do")
+	cmd.RegisterFlagCompletionFunc("kernel-id", completeKernelIDs(&opts.gateway))
+	f.DurationVar(&opts.timeout, "cell-timeout", 120*time.Second, "interrupt the cell after this long; the kernel keeps its state")
+	// --timeout is the old name of --cell-timeout, kept for scripts.
+	f.DurationVar(&opts.timeout, "timeout", 120*time.Second, "")
+	f.MarkHidden("timeout")
 	f.StringVarP(&opts.file, "file", "f", "", "read the code from FILE")
 	f.StringVar(&opts.out, "out", "", "directory for images (default: a new temporary directory)")
 	f.IntVar(&opts.maxBytes, "max-output", 4<<20, "bytes of output kept per cell; the rest is counted and dropped")
@@ -89,7 +93,7 @@ func readCode(stdin io.Reader, file string, args []string) (string, error) {
 
 func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string) error {
 	if opts.timeout <= 0 {
-		return usageErrorf("--timeout must be positive, got %s", opts.timeout)
+		return usageErrorf("--cell-timeout must be positive, got %s", opts.timeout)
 	}
 	if opts.maxBytes <= 0 {
 		return usageErrorf("--max-output must be positive, got %d", opts.maxBytes)
@@ -103,10 +107,14 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 	}
 	defer stopGateway()
 	id := opts.kernelID
-	if id == "" {
+	if id != "" {
+		if id, err = resolveKernelID(ctx, client, id); err != nil {
+			return err
+		}
+	} else {
 		k, err := client.StartKernel(ctx, opts.gateway.startOptions("exec"))
 		if err != nil {
-			return err
+			return kernelSpecError(ctx, client, opts.gateway.kernel, err)
 		}
 		id = k.ID
 		defer func() {

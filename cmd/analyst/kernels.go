@@ -1,39 +1,56 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
 func newKernelsCmd(io *console.IO) *cobra.Command {
 	g := &gatewayFlags{}
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "kernels",
 		Short: "List, start, delete and prune kernels on the gateway",
-		Args:  noArgs,
+		Long: `List, start, delete and prune the kernels of the gateway named by --gateway-url
+or JUPYTER_GATEWAY_URL. Where a command takes kernel ids, a unique prefix of an
+id will do (the transcript prints the first 8 characters).
+
+Exit codes: 0 ok, 1 the gateway refused or failed (a kernel could not be
+started or deleted), 2 usage error (no gateway, an unknown or ambiguous kernel
+id, an unknown kernel spec), 130 interrupted.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return listKernels(cmd.Context(), io, g)
+			return listKernels(cmd.Context(), io, g, asJSON)
 		},
 	}
 	g.register(cmd.PersistentFlags(), false)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the kernels as a JSON array")
 
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the gateway's kernels",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return listKernels(cmd.Context(), io, g)
+			return listKernels(cmd.Context(), io, g, asJSON)
 		},
 	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print the kernels as a JSON array: id, name, execution_state, connections, last_activity")
 	start := &cobra.Command{
 		Use:   "start",
 		Short: "Start a kernel and print its id (and nothing else) on stdout",
@@ -45,7 +62,7 @@ func newKernelsCmd(io *console.IO) *cobra.Command {
 			}
 			k, err := c.StartKernel(cmd.Context(), g.startOptions("kernels-start"))
 			if err != nil {
-				return err
+				return kernelSpecError(cmd.Context(), c, g.kernel, err)
 			}
 			fmt.Fprintln(io.Out, k.ID)
 			return nil
@@ -53,20 +70,27 @@ func newKernelsCmd(io *console.IO) *cobra.Command {
 	}
 	rm := &cobra.Command{
 		Use:   "rm ID [ID...]",
-		Short: "Delete kernels",
+		Short: "Delete kernels (a unique prefix of an id will do)",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("kernels rm needs at least one kernel id (see: analyst kernels list)")
 			}
 			return nil
 		},
+		ValidArgsFunction: completeKernelIDs(g),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, _, err := g.connect(cmd.Context(), io.Err)
 			if err != nil {
 				return err
 			}
+			ids := make([]string, len(args))
+			for i, arg := range args {
+				if ids[i], err = resolveKernelID(cmd.Context(), c, arg); err != nil {
+					return err
+				}
+			}
 			var errs []error
-			for _, id := range args {
+			for _, id := range ids {
 				if err := c.DeleteKernel(cmd.Context(), id); err != nil {
 					errs = append(errs, err)
 					continue
@@ -76,7 +100,7 @@ func newKernelsCmd(io *console.IO) *cobra.Command {
 			return errors.Join(errs...)
 		},
 	}
-	var all bool
+	var popts pruneOptions
 	prune := &cobra.Command{
 		Use:   "prune",
 		Short: "Delete the kernels analyst started and left behind (or, with --all, every idle kernel)",
@@ -84,22 +108,31 @@ func newKernelsCmd(io *console.IO) *cobra.Command {
 lost machine). analyst marks its kernels with KERNEL_USERNAME and
 KERNEL_ANALYST_RUN; prune asks each idle kernel for that mark with a silent
 probe and deletes those that carry it. Busy kernels are never touched.
-With --all, every idle kernel is deleted without asking.`,
+--dry-run prints the ids it would delete and deletes nothing.
+
+With --all, every idle kernel is deleted, also other people's on a shared
+gateway: prune asks for confirmation on a terminal, and needs --yes otherwise.
+
+Exit codes: 0 ok, 1 a kernel could not be deleted, 2 usage error (--all
+without --yes and no terminal to ask, or the answer was not yes), 130
+interrupted.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, _, err := g.connect(cmd.Context(), io.Err)
 			if err != nil {
 				return err
 			}
-			return pruneKernels(cmd.Context(), io, c, all)
+			return pruneKernels(cmd.Context(), io, c, popts)
 		},
 	}
-	prune.Flags().BoolVar(&all, "all", false, "delete every idle kernel, not only analyst's")
+	prune.Flags().BoolVar(&popts.all, "all", false, "delete every idle kernel, not only analyst's (asks first; see --yes)")
+	prune.Flags().BoolVar(&popts.dryRun, "dry-run", false, "print the ids of the kernels that would be deleted, and delete none")
+	prune.Flags().BoolVarP(&popts.yes, "yes", "y", false, "do not ask before --all deletes every idle kernel")
 	cmd.AddCommand(list, start, rm, prune)
 	return cmd
 }
 
-func listKernels(ctx context.Context, io *console.IO, g *gatewayFlags) error {
+func listKernels(ctx context.Context, io *console.IO, g *gatewayFlags, asJSON bool) error {
 	c, _, err := g.connect(ctx, io.Err)
 	if err != nil {
 		return err
@@ -107,6 +140,9 @@ func listKernels(ctx context.Context, io *console.IO, g *gatewayFlags) error {
 	ks, err := c.ListKernels(ctx)
 	if err != nil {
 		return err
+	}
+	if asJSON {
+		return writeKernelsJSON(io.Out, ks)
 	}
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSTATE\tCONNECTIONS\tLAST ACTIVITY")
@@ -123,20 +159,40 @@ func listKernels(ctx context.Context, io *console.IO, g *gatewayFlags) error {
 // probeTimeout bounds the question put to each idle kernel by prune.
 const probeTimeout = 10 * time.Second
 
+// pruneOptions are the flags of kernels prune.
+type pruneOptions struct {
+	all    bool // every idle kernel, not only analyst's
+	dryRun bool // say which, delete none
+	yes    bool // --all without asking
+}
+
 // pruneKernels deletes idle kernels that carry analyst's mark, or every idle
-// kernel with all.
-func pruneKernels(ctx context.Context, io *console.IO, c *jupyter.Client, all bool) error {
+// kernel with all (after asking, unless yes).
+func pruneKernels(ctx context.Context, io *console.IO, c *jupyter.Client, opts pruneOptions) error {
+	ask := opts.all && !opts.dryRun && !opts.yes
+	if ask && !(isTerminal(io.In) && io.ErrTTY()) {
+		return usageErrorf("--all deletes every idle kernel on the gateway, also other people's: add --yes to confirm, or --dry-run to see which")
+	}
 	ks, err := c.ListKernels(ctx)
 	if err != nil {
 		return err
 	}
+	if ask {
+		if err := confirmPruneAll(io, ks); err != nil {
+			return err
+		}
+	}
 	var errs []error
 	deleted := 0
+	verb := "pruned"
+	if opts.dryRun {
+		verb = "would prune"
+	}
 	for _, k := range ks {
 		if k.ExecutionState == "busy" {
 			continue
 		}
-		if !all {
+		if !opts.all {
 			ours, err := isAnalysts(ctx, c, k.ID)
 			if err != nil {
 				fmt.Fprintf(io.Err, "analyst: skipped kernel %s: %s\n", k.ID, oneLine(err.Error()))
@@ -146,6 +202,11 @@ func pruneKernels(ctx context.Context, io *console.IO, c *jupyter.Client, all bo
 				continue
 			}
 		}
+		if opts.dryRun {
+			deleted++
+			fmt.Fprintln(io.Out, k.ID)
+			continue
+		}
 		if err := c.DeleteKernel(ctx, k.ID); err != nil && !errors.Is(err, jupyter.ErrKernelNotFound) {
 			errs = append(errs, err)
 			continue
@@ -153,8 +214,112 @@ func pruneKernels(ctx context.Context, io *console.IO, c *jupyter.Client, all bo
 		deleted++
 		fmt.Fprintln(io.Out, k.ID)
 	}
-	fmt.Fprintf(io.Err, "pruned %d kernel(s)\n", deleted)
+	fmt.Fprintf(io.Err, "%s %d kernel(s)\n", verb, deleted)
 	return errors.Join(errs...)
+}
+
+// confirmPruneAll asks on the terminal before --all deletes every idle
+// kernel.
+func confirmPruneAll(io *console.IO, ks []jupyter.Kernel) error {
+	idle := 0
+	for _, k := range ks {
+		if k.ExecutionState != "busy" {
+			idle++
+		}
+	}
+	if idle == 0 {
+		return nil
+	}
+	fmt.Fprintf(io.Err, "Delete %s on the gateway, also other people's? [y/N] ", human.Plural(idle, "idle kernel"))
+	answer, _ := bufio.NewReader(io.In).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	return usageErrorf("nothing deleted")
+}
+
+// isTerminal reports whether r is a terminal a person can answer on.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// kernelJSON is a kernel as kernels list --json prints it: the gateway's
+// own field names.
+type kernelJSON struct {
+	ID             string  `json:"id"`
+	Name           string  `json:"name"`
+	ExecutionState string  `json:"execution_state"`
+	Connections    int     `json:"connections"`
+	LastActivity   *string `json:"last_activity"`
+}
+
+// writeKernelsJSON prints the kernels as a JSON array, one kernel a line.
+func writeKernelsJSON(w io.Writer, ks []jupyter.Kernel) error {
+	out := make([]kernelJSON, len(ks))
+	for i, k := range ks {
+		out[i] = kernelJSON{ID: k.ID, Name: k.Name, ExecutionState: k.ExecutionState, Connections: k.Connections}
+		if !k.LastActivity.IsZero() {
+			t := k.LastActivity.UTC().Format(time.RFC3339Nano)
+			out[i].LastActivity = &t
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// resolveKernelID finds the kernel a full id or a unique prefix names. A
+// gateway that does not list its kernels gets the id as given.
+func resolveKernelID(ctx context.Context, c *jupyter.Client, prefix string) (string, error) {
+	if strings.TrimSpace(prefix) == "" {
+		return "", usageErrorf("empty kernel id (see: analyst kernels list)")
+	}
+	ks, err := c.ListKernels(ctx)
+	if errors.Is(err, jupyter.ErrListingDisabled) {
+		return prefix, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var matches []string
+	for _, k := range ks {
+		if k.ID == prefix {
+			return k.ID, nil
+		}
+		if strings.HasPrefix(k.ID, prefix) {
+			matches = append(matches, k.ID)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return "", usageErrorf("no kernel %q on the gateway (see: analyst kernels list)", prefix)
+	case 1:
+		return matches[0], nil
+	}
+	return "", usageErrorf("kernel id %q is ambiguous: it begins %s; give more of it", prefix, strings.Join(matches, ", "))
+}
+
+// kernelSpecError turns a failed start of a kernel spec the gateway does not
+// have (Jupyter Server answers 500) into a usage error listing the specs it
+// has. Any other failure is returned as it is.
+func kernelSpecError(ctx context.Context, c *jupyter.Client, name string, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	specs, serr := c.KernelSpecs(ctx)
+	if serr != nil || slices.Contains(specs.Names, name) {
+		return err
+	}
+	have := make([]string, len(specs.Names))
+	for i, n := range specs.Names {
+		have[i] = n
+		if d := specs.Specs[n].DisplayName; d != "" {
+			have[i] += " (" + d + ")"
+		}
+	}
+	return usageErrorf("--kernel %s: the gateway has no such kernel spec; it has %s", name, strings.Join(have, ", "))
 }
 
 // isAnalysts asks the kernel whether it carries analyst's mark.

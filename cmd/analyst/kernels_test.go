@@ -70,12 +70,16 @@ func TestPruneAfterKill9(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, foreign.ID) {
 		t.Errorf("list: exit %d\n%s", code, out)
 	}
-	code, out, _ = runCLI(t, ctx, append([]string{"kernels", "prune", "--all"}, gw...)...)
+	code, out, errs = runCLI(t, ctx, append([]string{"kernels", "prune", "--all", "--dry-run"}, gw...)...)
+	if code != 0 || strings.TrimSpace(out) != foreign.ID || errs != "would prune 1 kernel(s)\n" || js.KernelCount(t) != 1 {
+		t.Errorf("prune --all --dry-run: exit %d, stdout %q, stderr %q, %d kernels left", code, out, errs, js.KernelCount(t))
+	}
+	code, out, _ = runCLI(t, ctx, append([]string{"kernels", "prune", "--all", "--yes"}, gw...)...)
 	if code != 0 || strings.TrimSpace(out) != foreign.ID || js.KernelCount(t) != 0 {
-		t.Errorf("prune --all: exit %d, stdout %q, %d kernels left", code, out, js.KernelCount(t))
+		t.Errorf("prune --all --yes: exit %d, stdout %q, %d kernels left", code, out, js.KernelCount(t))
 	}
 	code, _, errs = runCLI(t, ctx, append([]string{"kernels", "rm", "0b6f6bbb-0000-4000-8000-000000000000"}, gw...)...)
-	if code != 1 || !strings.Contains(errs, "not found") {
+	if code != exitUsage || errs != "analyst: no kernel \"0b6f6bbb-0000-4000-8000-000000000000\" on the gateway (see: analyst kernels list)\n" {
 		t.Errorf("rm of an unknown kernel: exit %d, %q", code, errs)
 	}
 }
@@ -90,7 +94,7 @@ func mustList(t *testing.T, c *jupyter.Client) []jupyter.Kernel {
 }
 
 // TestServer runs `analyst server`: it prints the export lines, the gateway
-// answers with that token, and cancelling (Ctrl-C) stops it.
+// answers with that token, and cancelling (Ctrl-C) stops it with exit 130.
 func TestServer(t *testing.T) {
 	jupytertest.Start(t) // skip, or fail under CI, without Jupyter
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -114,8 +118,8 @@ func TestServer(t *testing.T) {
 	}
 	resp.Body.Close()
 	cancel(signalError{syscall.SIGINT})
-	if code := <-done; code != 0 {
-		t.Errorf("exit %d after Ctrl-C, want 0\n%s", code, errb)
+	if code := <-done; code != exitInterrupted {
+		t.Errorf("exit %d after Ctrl-C, want 130\n%s", code, errb)
 	}
 	if _, err := http.Get(url + "/api"); err == nil {
 		t.Error("the gateway still answers after Ctrl-C")

@@ -35,7 +35,10 @@ The host starts analyst mcp itself (see docs/mcp.md for the configuration).
 Each session gets a kernel of its own, started on the first tool call and
 deleted when the session ends. Without --gateway-url or JUPYTER_GATEWAY_URL a
 local gateway is started in --workdir. Standard output carries the protocol;
-messages for people go to standard error.`,
+messages for people go to standard error.
+
+Exit codes: 0 the host ended the session (closed standard input), 1 the
+transport failed, 2 usage error, 130 interrupted (143 on SIGTERM).`,
 		Example: `  analyst mcp
   JUPYTER_GATEWAY_URL=http://gpu-box:8888 analyst mcp --cell-timeout 10m`,
 		Args: noArgs,
@@ -66,7 +69,7 @@ func runMCP(ctx context.Context, io *console.IO, opts *mcpOptions) error {
 	// The gateway (a local one, when none is configured) is reached only
 	// when a session starts its kernel, and stopped after the kernel is
 	// deleted.
-	return mcpserver.Serve(ctx, stdioTransport(io.In, io.Out), mcpserver.Options{
+	err := mcpserver.Serve(ctx, stdioTransport(io.In, io.Out), mcpserver.Options{
 		Analysis: analysis.Options{
 			Gateway: func(ctx context.Context) (*jupyter.Client, func(), error) {
 				return opts.gateway.connect(ctx, io.Err)
@@ -79,6 +82,10 @@ func runMCP(ctx context.Context, io *console.IO, opts *mcpOptions) error {
 		Explain: explain,
 		Log:     func(line string) { fmt.Fprintf(io.Err, "analyst mcp: %s\n", oneLine(line)) },
 	})
+	if _, ok := interruptedBy(ctx); ok && err == nil {
+		return context.Cause(ctx) // exit 130 (143 on SIGTERM)
+	}
+	return err
 }
 
 // stdioTransport speaks the protocol over the command's streams as

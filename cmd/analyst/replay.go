@@ -50,7 +50,7 @@ Exit codes: 0 every cell ran and matched, 1 a cell differed or failed,
 	f := cmd.Flags()
 	opts.gateway.register(f, true)
 	f.StringArrayVarP(&opts.data, "data", "d", nil, "use this file for the recorded data file of the same name (repeatable)")
-	f.StringVar(&opts.out, "out", "", "directory for the figures of the replay (default: a temporary directory)")
+	f.StringVar(&opts.out, "out", "", "keep the figures of the replay in this directory (default: a temporary directory, removed at the end)")
 	f.DurationVar(&opts.cellTimeout, "cell-timeout", 120*time.Second, "interrupt a cell after this long")
 	return cmd
 }
@@ -77,9 +77,12 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 	}
 	out := opts.out
 	if out == "" {
+		// The figures are needed only to compare them; without --out
+		// they go once the replay ends.
 		if out, err = os.MkdirTemp("", "analyst-replay-"); err != nil {
 			return err
 		}
+		defer os.RemoveAll(out)
 	}
 
 	con := console.New(io, console.Options{})
@@ -123,7 +126,9 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 		return &exitError{code: se.code(), err: errors.New("interrupted; the kernel was deleted")}
 	}
 	fmt.Fprintf(io.Out, "\nreplayed %d cells in %s: %d matched, %d differ\n", rep.Ran, time.Since(began).Round(time.Millisecond), rep.Matched, len(rep.Differ))
-	fmt.Fprintf(io.Err, "figures: %s\n", out)
+	if opts.out != "" {
+		fmt.Fprintf(io.Err, "figures: %s\n", out)
+	}
 	if len(rep.Differ) > 0 {
 		return &exitError{code: exitFailed, err: errors.New(strings.Join(rep.Differ, "; "))}
 	}

@@ -65,13 +65,19 @@ func TestExampleSession(t *testing.T) {
 }
 
 // TestReplayExampleSession replays the shipped session against a live kernel:
-// every cell runs and matches the recording.
+// every cell runs and matches the recording. Without --out, the temporary
+// folder of its figures is gone afterwards.
 func TestReplayExampleSession(t *testing.T) {
 	js := jupytertest.Start(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	code, out, errs := runCLI(t, context.Background(), "replay", exampleSession,
-		"--gateway-url", js.URL, "--gateway-token", js.Token, "--out", t.TempDir())
+		"--gateway-url", js.URL, "--gateway-token", js.Token)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "analyst-replay-*")); len(left) > 0 || strings.Contains(errs, "figures:") {
+		t.Errorf("replay without --out left %v behind (stderr %q)", left, errs)
 	}
 	if !regexp.MustCompile(`replayed 3 cells in \S+: 3 matched, 0 differ`).MatchString(out) {
 		t.Errorf("no replay summary:\n%s", out)

@@ -71,6 +71,7 @@ type runOptions struct {
 
 func newRunCmd(io *console.IO) *cobra.Command {
 	opts := &runOptions{}
+	var taskFile string
 	cmd := &cobra.Command{
 		Use:   "run --task TEXT [--data FILE]...",
 		Short: "Analyse data: the planner, writer and executor work until the task is answered",
@@ -87,12 +88,19 @@ restarted, 130 interrupted (143 on SIGTERM).`,
 		Example: `  analyst run --task "Find the total sales for each region." --data examples/superstore.csv`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			task, err := readTask(io.In, opts.task, taskFile)
+			if err != nil {
+				return err
+			}
+			opts.task = task
 			return runTeam(cmd.Context(), io, opts)
 		},
 	}
 	f := cmd.Flags()
 	opts.register(f)
-	f.StringVarP(&opts.task, "task", "t", "", "what to analyse (required)")
+	completeModes(cmd)
+	f.StringVarP(&opts.task, "task", "t", "", "what to analyse (required; - reads it from standard input)")
+	f.StringVar(&taskFile, "task-file", "", "read the task from FILE (- for standard input)")
 	f.StringArrayVarP(&opts.data, "data", "d", nil, "local file to put in the kernel's working directory (repeatable)")
 	f.StringVar(&opts.out, "out", "", "directory for the run's records: notebook, report, figures, events (default ./runs/<UTC time>-<task>)")
 	f.BoolVar(&opts.json, "json", false, "stream the run's events as JSON lines on stdout (the transcript goes to stderr)")
@@ -172,7 +180,10 @@ func (o *runOptions) validate() error {
 	case o.priceIn < 0 || o.priceOut < 0:
 		return usageErrorf("--price-in and --price-out must not be negative")
 	}
-	return nil
+	if err := checkPromptsDir(o.promptsDir); err != nil {
+		return err
+	}
+	return checkLLMEnv()
 }
 
 func (o *runOptions) sampling(name string) chat.Model {

@@ -27,7 +27,10 @@ func newServerCmd(io *console.IO) *cobra.Command {
 		Short: "Run a local Jupyter gateway in the foreground for other shells and tools",
 		Long: `Start the same local gateway that run and exec start when no --gateway-url is
 set, and keep it in the foreground. It prints the export lines that point other
-shells at it. Ctrl-C stops it and its kernels.`,
+shells at it. Ctrl-C stops it and its kernels.
+
+Exit codes: 1 the gateway could not start or exited by itself, 2 usage error,
+130 stopped by Ctrl-C (143 on SIGTERM), as every command that is interrupted.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runServer(cmd.Context(), io, opts)
@@ -68,7 +71,7 @@ func runServer(ctx context.Context, io *console.IO, opts *serverOptions) error {
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(io.Err, "stopping the local gateway and its kernels")
-		return nil
+		return context.Cause(ctx) // exit 130 (143 on SIGTERM), like every interrupted command
 	case <-gw.Exited():
 		return fmt.Errorf("the local gateway exited by itself")
 	}

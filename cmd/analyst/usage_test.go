@@ -26,7 +26,11 @@ func TestUsageErrors(t *testing.T) {
 	unreadable := filepath.Join(dir, "secret.csv")
 	os.WriteFile(unreadable, []byte("a\n"), 0o000)
 	t.Setenv("JUPYTER_GATEWAY_URL", "")
-	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_API_KEY", "sk-never-sent")
+	t.Setenv("OPENAI_BASE_URL", "")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	prompts := t.TempDir()
+	os.WriteFile(filepath.Join(prompts, "notes.txt"), []byte("x"), 0o644)
 
 	tests := []struct {
 		name string
@@ -39,7 +43,25 @@ func TestUsageErrors(t *testing.T) {
 		{"same name twice", []string{"run", "-t", "x", "-d", data, "-d", data}, "analyst: --data " + data + " and " + data + ` have the same name "data.csv" in the kernel: rename one`},
 		{"negative timeout", []string{"run", "-t", "x", "--timeout", "-5s"}, "analyst: --timeout must not be negative, got -5s"},
 		{"zero cell timeout", []string{"run", "-t", "x", "--cell-timeout", "0s"}, "analyst: --cell-timeout must be positive, got 0s"},
-		{"bad duration", []string{"run", "-t", "x", "--timeout", "soon"}, `analyst: invalid argument "soon" for "--timeout" flag: time: invalid duration "soon"`},
+		{"bad duration", []string{"run", "-t", "x", "--timeout", "soon"}, `analyst: --timeout "soon": want a duration such as 90s or 5m`},
+		{"duration without unit", []string{"run", "-t", "x", "--cell-timeout", "5"}, `analyst: --cell-timeout "5": a duration needs a unit, such as 5s or 5m`},
+		{"not a number", []string{"run", "-t", "x", "--max-turns", "abc"}, `analyst: --max-turns "abc": want a whole number`},
+		{"not a float", []string{"run", "-t", "x", "--price-in", "cheap"}, `analyst: --price-in "cheap": want a number such as 0.5`},
+		{"not a temperature", []string{"run", "-t", "x", "--temperature", "warm"}, `analyst: --temperature "warm": want a number such as 0.5`},
+		{"exec duration without unit", []string{"exec", "--cell-timeout", "5", "1"}, `analyst: --cell-timeout "5": a duration needs a unit, such as 5s or 5m`},
+		{"misspelt flag", []string{"run", "--taks", "x"}, "analyst: unknown flag: --taks (did you mean --task?)"},
+		{"misspelt gateway flag", []string{"exec", "--gateway-ulr", "x"}, "analyst: unknown flag: --gateway-ulr (did you mean --gateway-url?)"},
+		{"-v at the top", []string{"-v"}, "analyst: unknown shorthand flag: 'v' in -v (did you mean --version?)"},
+		{"far from any flag", []string{"run", "--colour"}, "analyst: unknown flag: --colour"},
+		{"prompts missing", []string{"run", "-t", "x", "--prompts", "/nonexistent"}, "analyst: --prompts /nonexistent: no such directory"},
+		{"prompts missing inside a folder", []string{"run", "-t", "x", "--prompts", filepath.Join(prompts, "planner.md")}, "analyst: --prompts " + filepath.Join(prompts, "planner.md") + ": no such directory"},
+		{"prompts is a file", []string{"run", "-t", "x", "--prompts", data}, "analyst: --prompts " + data + " is a file: pass the directory that holds planner.md, writer.md, tool.md"},
+		{"prompts without prompts", []string{"run", "-t", "x", "--prompts", prompts}, "analyst: --prompts " + prompts + " holds none of planner.md, writer.md, tool.md"},
+		{"task twice", []string{"run", "-t", "x", "--task-file", data}, "analyst: give the task either with --task or with --task-file, not both"},
+		{"task file missing", []string{"run", "--task-file", filepath.Join(dir, "task.md")}, "analyst: --task-file " + filepath.Join(dir, "task.md") + ": no such file"},
+		{"exec zero cell timeout", []string{"exec", "--cell-timeout", "0s", "1"}, "analyst: --cell-timeout must be positive, got 0s"},
+		{"exec old timeout name", []string{"exec", "--timeout", "0s", "1"}, "analyst: --cell-timeout must be positive, got 0s"},
+		{"prune all without a terminal", []string{"kernels", "prune", "--all", "--gateway-url", "http://127.0.0.1:1"}, "analyst: --all deletes every idle kernel on the gateway, also other people's: add --yes to confirm, or --dry-run to see which"},
 		{"max turns", []string{"run", "-t", "x", "--max-turns", "0"}, "analyst: --max-turns must be at least 1, got 0"},
 		{"temperature", []string{"run", "-t", "x", "--temperature", "3"}, "analyst: --temperature must be between 0 and 2, got 3"},
 		{"malformed URL", []string{"run", "-t", "x", "--gateway-url", "ftp://host"}, `analyst: invalid gateway URL "ftp://host": scheme must be http or https`},
