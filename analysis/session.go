@@ -71,6 +71,14 @@ type Options struct {
 	Figures string
 	// Meta is the run's configuration for the records and the cost.
 	Meta record.Meta
+	// Continue, when set, is the recording in Out (its events, read with
+	// record.ReadEvents) that this session goes on from: the records are
+	// added to, the conversation is restored, and Restore brings the
+	// kernel's variables back.
+	Continue []record.Event
+	// Approve, when set, is asked before each cell runs (see
+	// executor.Options.Approve); Note after each turn of the executor.
+	Approve executor.Approver
 	// Mirror, when set, gets every line of events.jsonl as it is written.
 	Mirror io.Writer
 	// Observers see the events as they happen (the console).
@@ -103,7 +111,7 @@ func New(ctx context.Context, opts Options) (*Session, error) {
 	observers := append(team.Observers{&s.outputs}, opts.Observers...)
 	figures := opts.Figures
 	if opts.Out != "" {
-		rec, err := record.New(opts.Out, opts.Meta)
+		rec, err := openRecords(opts)
 		if err != nil {
 			return nil, err
 		}
@@ -125,11 +133,24 @@ func New(ctx context.Context, opts Options) (*Session, error) {
 	if figures != "" {
 		store = &cell.FigureDir{Dir: figures}
 	}
-	s.exec = executor.New(s.kernel, executor.Options{Cap: opts.OutputCap, Figures: store, Writer: writer.Name, RebuildState: opts.RebuildState})
+	s.exec = executor.New(s.kernel, executor.Options{
+		Cap: opts.OutputCap, Figures: store, Writer: writer.Name, RebuildState: opts.RebuildState,
+		First: lastCell(opts.Continue) + 1, Approve: opts.Approve,
+	})
+	s.history = conversation(opts.Continue)
 	if opts.LLM != nil {
 		s.agents = s.newAgents()
 	}
 	return s, nil
+}
+
+// openRecords starts the records in opts.Out, or goes on with those of the
+// run being continued.
+func openRecords(opts Options) (*record.Recorder, error) {
+	if len(opts.Continue) > 0 {
+		return record.Continue(opts.Out, opts.Continue, opts.Meta)
+	}
+	return record.New(opts.Out, opts.Meta)
 }
 
 // connect calls the Gateway option, keeping its stop function.

@@ -40,6 +40,38 @@ type Options struct {
 	// First is the index of the first cell; 1 when zero. A continued
 	// analysis goes on counting from its last cell.
 	First int
+	// Approve, when set, lets a person decide about each cell before it
+	// runs, and add a note for the planner after each of the executor's
+	// turns.
+	Approve Approver
+}
+
+// Approver is a person in the loop.
+type Approver interface {
+	// Approve shows the person the cell about to run and returns what they
+	// decided.
+	Approve(ctx context.Context, c cell.Cell) (Decision, error)
+	// Note returns what the person wants the planner to read next, "" for
+	// nothing.
+	Note(ctx context.Context) (string, error)
+}
+
+// Action is what a person decided to do with a cell.
+type Action int
+
+// The actions.
+const (
+	Run      Action = iota // run the cell as it is
+	Edit                   // run Decision.Code instead
+	Skip                   // do not run it
+	Feedback               // do not run it; send Decision.Text back to the writer
+)
+
+// Decision is a person's answer about a cell.
+type Decision struct {
+	Action Action
+	Code   string // Edit: the code to run
+	Text   string // Feedback: what to change
 }
 
 // Executor runs the code blocks of the latest message in a kernel and replies
@@ -94,10 +126,12 @@ func (e *Executor) Act(ctx context.Context, history []team.Message, emit func(te
 
 	var msg team.Message
 	var parts []string
-	failed := 0
+	failed, sentBack := 0, 0
 	for _, b := range blocks {
 		c := e.next(b.Language, b.Code)
 		switch {
+		case sentBack > 0:
+			c.Skip, c.Skipped = cell.ByUser, fmt.Sprintf("cell %d was sent back to the writer", sentBack)
 		case failed > 0:
 			c.Skip, c.Skipped = cell.AfterFailure, fmt.Sprintf("cell %d failed first", failed)
 		case b.Kind() == fence.Shell:
@@ -108,7 +142,11 @@ func (e *Executor) Act(ctx context.Context, history []team.Message, emit func(te
 		}
 		msg.Cells = append(msg.Cells, c.Index)
 		parts = append(parts, c.ForLLM(e.opts.Cap))
-		if c.Status() != cell.Skipped && c.Status() != cell.OK && failed == 0 {
+		switch {
+		case c.Skip == cell.ByUser && sentBack == 0 && strings.HasPrefix(c.Skipped, feedbackPrefix):
+			sentBack = c.Index
+			msg.Next = e.opts.Writer
+		case c.Status() != cell.Skipped && c.Status() != cell.OK && failed == 0:
 			failed = c.Index
 		}
 		if err := ctx.Err(); err != nil {
@@ -116,7 +154,37 @@ func (e *Executor) Act(ctx context.Context, history []team.Message, emit func(te
 		}
 	}
 	msg.Content = strings.Join(parts, "\n\n")
+	if e.opts.Approve != nil {
+		note, err := e.opts.Approve.Note(ctx)
+		if err != nil {
+			return msg, err
+		}
+		if note = strings.TrimSpace(note); note != "" {
+			msg.Content += "\n\nA note from the person: " + note
+		}
+	}
 	return msg, nil
+}
+
+// feedbackPrefix starts the reason of a cell a person sent back to the
+// writer.
+const feedbackPrefix = "the person asked for a change: "
+
+// approve asks the person about c, and applies the decision.
+func (e *Executor) approve(ctx context.Context, c *cell.Cell) error {
+	d, err := e.opts.Approve.Approve(ctx, *c)
+	if err != nil {
+		return fmt.Errorf("approve cell %d: %w", c.Index, err)
+	}
+	switch d.Action {
+	case Edit:
+		c.Code, c.Edited = d.Code, true
+	case Skip:
+		c.Skip, c.Skipped = cell.ByUser, "the person chose not to run it"
+	case Feedback:
+		c.Skip, c.Skipped = cell.ByUser, feedbackPrefix+strings.TrimSpace(d.Text)
+	}
+	return nil
 }
 
 // RunCode runs code as the next cell, as Act runs a block: it reports the
@@ -140,6 +208,11 @@ func (e *Executor) next(language, code string) cell.Cell {
 // as finished. When the kernel cannot go on it returns the error without
 // reporting the cell as finished.
 func (e *Executor) cell(ctx context.Context, agent string, c *cell.Cell, emit func(team.Event)) error {
+	if e.opts.Approve != nil && c.Skip == cell.NotSkipped {
+		if err := e.approve(ctx, c); err != nil {
+			return err
+		}
+	}
 	emit(cell.Started{Agent: agent, Index: c.Index, Language: c.Language, Code: c.Code})
 	if c.Skip == cell.NotSkipped {
 		if err := e.run(ctx, c, emit); err != nil {

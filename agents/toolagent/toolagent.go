@@ -46,6 +46,10 @@ type Agent struct {
 	// msgs is the chat transcript so far: system, task, then assistant
 	// answers and tool results.
 	msgs []llm.Message
+	// seen is how much of the history msgs holds: a request that came
+	// after (a follow-up), or a conversation restored from a recording, is
+	// added at the next turn.
+	seen int
 }
 
 // New returns the agent: an LLM with the given system prompt whose
@@ -68,8 +72,17 @@ func (a *Agent) Name() string { return Name }
 // answer.
 func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.Event)) (team.Message, error) {
 	if len(a.msgs) == 0 {
-		a.msgs = []llm.Message{{Role: "system", Content: a.system}, {Role: "user", Content: task(history)}}
+		a.msgs = []llm.Message{{Role: "system", Content: a.system}}
 	}
+	for _, m := range history[min(a.seen, len(history)):] {
+		switch m.Agent {
+		case team.UserAgent:
+			a.msgs = append(a.msgs, llm.Message{Role: "user", Content: m.Content})
+		case Name: // restored: its tool calls are not
+			a.msgs = append(a.msgs, llm.Message{Role: "assistant", Content: m.Content})
+		}
+	}
+	a.seen = len(history)
 	resp, err := a.model.Complete(ctx, a.client, Name, a.msgs, []llm.Tool{Tool}, emit)
 	if err != nil {
 		return team.Message{}, err
@@ -82,6 +95,7 @@ func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.
 	a.msgs = append(a.msgs, llm.Message{Role: "assistant", Content: resp.Content, ToolCalls: resp.ToolCalls})
 	if len(resp.ToolCalls) == 0 {
 		msg.Final, msg.Summary = true, msg.Content
+		a.seen++ // the history gets the message
 		return msg, nil
 	}
 	for _, call := range resp.ToolCalls {
@@ -98,6 +112,7 @@ func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.
 		}
 	}
 	msg.Next = Name
+	a.seen++ // the history gets the message
 	return msg, nil
 }
 
@@ -147,12 +162,3 @@ func parseArguments(args string) (code, problem string) {
 	return code, ""
 }
 
-// task is the user's request: the first message of the history.
-func task(history []team.Message) string {
-	for _, m := range history {
-		if m.Agent == team.UserAgent {
-			return m.Content
-		}
-	}
-	return ""
-}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/analyst-dev/analyst/agents/chat"
+	"github.com/analyst-dev/analyst/agents/executor"
 	"github.com/analyst-dev/analyst/agents/planner"
 	"github.com/analyst-dev/analyst/agents/toolagent"
 	"github.com/analyst-dev/analyst/agents/writer"
@@ -67,6 +68,14 @@ type runOptions struct {
 	llmRetries   int
 	priceIn      float64
 	priceOut     float64
+	// The conversation: follow-up requests, a run continued, a person
+	// approving cells.
+	interactive bool
+	force       bool
+	cont        string
+	strict      bool
+	approve     bool
+	approveFrom string
 }
 
 func newRunCmd(io *console.IO) *cobra.Command {
@@ -104,6 +113,12 @@ restarted, 130 interrupted (143 on SIGTERM).`,
 	f.StringArrayVarP(&opts.data, "data", "d", nil, "local file to put in the kernel's working directory (repeatable)")
 	f.StringVar(&opts.out, "out", "", "directory for the run's records: notebook, report, figures, events (default ./runs/<UTC time>-<task>)")
 	f.BoolVar(&opts.json, "json", false, "stream the run's events as JSON lines on stdout (the transcript goes to stderr)")
+	f.BoolVarP(&opts.interactive, "interactive", "i", false, "after the answer, ask for a follow-up request on the same kernel (one per line when standard input is no terminal)")
+	f.StringVar(&opts.cont, "continue", "", "go on from the run in DIR: a fresh kernel gets its data and variables back, the conversation goes on, records are added to DIR")
+	f.BoolVar(&opts.force, "force", false, "write into a non-empty --out, replacing the records of the run there")
+	f.BoolVar(&opts.strict, "strict", false, "with --continue: stop if a recorded cell now fails or prints something else")
+	f.BoolVar(&opts.approve, "approve", false, "ask before each cell runs: run, edit ($EDITOR), skip, or send feedback to the writer")
+	f.StringVar(&opts.approveFrom, "approve-from", "", "the --approve answers from FILE, one a line: run, skip, edit FILE, feedback TEXT, note [TEXT]")
 	return cmd
 }
 
@@ -133,7 +148,7 @@ func (opts *runOptions) register(f *pflag.FlagSet) {
 
 // validate checks the options a person typed, before anything starts.
 func (o *runOptions) validate() error {
-	if strings.TrimSpace(o.task) == "" {
+	if strings.TrimSpace(o.task) == "" && !o.interactive {
 		return usageErrorf("--task is empty: say what to analyse, e.g. --task \"total sales per region\"")
 	}
 	seen := map[string]string{}
@@ -186,6 +201,29 @@ func (o *runOptions) validate() error {
 	return checkLLMEnv()
 }
 
+// checkOut refuses an --out that holds files, unless force: then the
+// records analyst wrote there (and only those) are removed first.
+func checkOut(dir string, force bool) error {
+	if dir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		return nil // made or reported when the records start
+	}
+	if !force {
+		return usageErrorf("--out %s is not empty: pass --continue %s to add to the run there, another --out, or --force to replace its records", dir, dir)
+	}
+	for _, e := range entries {
+		if record.Ours(e.Name()) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return usageErrorf("--out %s: cannot remove %s: %s", dir, e.Name(), human.PathProblem(err))
+			}
+		}
+	}
+	return nil
+}
+
 func (o *runOptions) sampling(name string) chat.Model {
 	m := chat.Model{Name: firstNonEmpty(name, o.model, os.Getenv(envModel), defaultModel)}
 	m.Temperature = o.temperature.ptr()
@@ -219,7 +257,11 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 	defer con.Close()
 	sopts.Observers = []team.Observer{con}
 	sess, err := analysis.New(ctx, sopts)
-	if err != nil {
+	var locked *record.ErrLocked
+	switch {
+	case errors.As(err, &locked):
+		return analysis.Outcome{}, usageErrorf("%s is in use by another analyst (pid %d): wait for it to end", sopts.Out, locked.PID)
+	case err != nil:
 		return analysis.Outcome{}, usageErrorf("--out %s: cannot write the run's records there: %v", sopts.Out, errors.Unwrap(err))
 	}
 	// A second signal while the session closes deletes the kernel at once.
@@ -231,7 +273,12 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 		lastResort()
 		fmt.Fprintf(io.Err, "records: %s (%s, %s, %s)\n", sopts.Out, record.NotebookFile, record.ReportFile, record.EventsFile)
 	}()
-	return sess.Ask(ctx, opts.task), nil
+	if len(sopts.Continue) > 0 {
+		if _, err := sess.Restore(ctx, opts.strict); err != nil {
+			return analysis.Outcome{}, err
+		}
+	}
+	return converse(ctx, io, opts, sess), nil
 }
 
 // session turns the options into those of an analysis session.
@@ -241,6 +288,27 @@ func (opts *runOptions) session(io *console.IO) (analysis.Options, error) {
 	}
 	if err := opts.gateway.check(); err != nil {
 		return analysis.Options{}, err
+	}
+	var resumed []record.Event
+	if opts.cont != "" {
+		events, data, err := continueRecording(opts.cont, opts.data)
+		if err != nil {
+			return analysis.Options{}, err
+		}
+		if opts.out != "" && filepath.Clean(opts.out) != filepath.Clean(opts.cont) {
+			return analysis.Options{}, usageErrorf("--out %s and --continue %s differ: a continued run adds to its own folder", opts.out, opts.cont)
+		}
+		resumed, opts.data, opts.out = events, data, opts.cont
+	} else if err := checkOut(opts.out, opts.force); err != nil {
+		return analysis.Options{}, err
+	}
+	var approve executor.Approver
+	if opts.approve || opts.approveFrom != "" {
+		a, err := newApprover(io, opts.approveFrom)
+		if err != nil {
+			return analysis.Options{}, err
+		}
+		approve = a
 	}
 	retries := opts.llmRetries
 	if retries == 0 {
@@ -279,6 +347,8 @@ func (opts *runOptions) session(io *console.IO) (analysis.Options, error) {
 		RebuildState: opts.rebuildState,
 		Out:          out,
 		Meta:         opts.meta(started),
+		Continue:     resumed,
+		Approve:      approve,
 	}, nil
 }
 
@@ -369,13 +439,16 @@ func slug(task string) string {
 // console has already shown the reason and any error, so none is printed
 // again.
 func outcomeError(ctx context.Context, o analysis.Outcome) error {
+	var se signalError
 	switch {
-	case o.Reason == team.StopTerminated:
+	case o.Reason == team.StopTerminated || o.Reason == noRequest:
 		return nil
 	case o.Reason.Limit():
 		return &exitError{code: exitLimit}
 	case o.KernelDied:
 		return &exitError{code: exitKernelDied}
+	case errors.As(o.Err, &se): // a request of an interactive run, ended by Ctrl-C
+		return &exitError{code: se.code()}
 	}
 	if se, ok := interruptedBy(ctx); ok {
 		return &exitError{code: se.code()}

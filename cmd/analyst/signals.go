@@ -51,6 +51,44 @@ type lastResort struct {
 
 type lastResortKey struct{}
 
+// trap is where a Ctrl-C goes while a request of an interactive run is
+// under way: to that request alone.
+type trap struct {
+	mu sync.Mutex
+	f  func()
+}
+
+type trapKey struct{}
+
+// trapInterrupt makes the next SIGINT call f instead of ending the
+// command, until the returned function is called.
+func trapInterrupt(ctx context.Context, f func()) func() {
+	t, ok := ctx.Value(trapKey{}).(*trap)
+	if !ok {
+		return func() {}
+	}
+	t.mu.Lock()
+	t.f = f
+	t.mu.Unlock()
+	return func() {
+		t.mu.Lock()
+		t.f = nil
+		t.mu.Unlock()
+	}
+}
+
+// take returns the trap's function and clears it, for a SIGINT.
+func (t *trap) take(sig os.Signal) func() {
+	if sig != os.Interrupt {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.f
+	t.f = nil
+	return f
+}
+
 // onSecondSignal registers f to run, best effort, if a second signal makes
 // the process exit before the normal clean-up is done. The returned function
 // unregisters it.
@@ -107,16 +145,25 @@ func (lr *lastResort) run() {
 // with onSecondSignal.
 func signalContext(parent context.Context) (context.Context, func()) {
 	lr := &lastResort{funcs: map[int]func(context.Context){}}
-	ctx, cancel := context.WithCancelCause(context.WithValue(parent, lastResortKey{}, lr))
+	tr := &trap{}
+	ctx, cancel := context.WithCancelCause(context.WithValue(context.WithValue(parent, lastResortKey{}, lr), trapKey{}, tr))
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() {
-		select {
-		case sig := <-ch:
-			cancel(signalError{sig})
-		case <-done:
-			return
+	first:
+		for {
+			select {
+			case sig := <-ch:
+				if f := tr.take(sig); f != nil {
+					f() // an interactive run's request ends; the run goes on
+					continue
+				}
+				cancel(signalError{sig})
+				break first
+			case <-done:
+				return
+			}
 		}
 		select {
 		case sig := <-ch:

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +28,14 @@ const (
 	NotebookFile = "analysis.ipynb"
 	ReportFile   = "report.md"
 )
+
+// ours matches the names of the files a Recorder writes.
+var ours = regexp.MustCompile(`^(` + regexp.QuoteMeta(EventsFile) + `|` + regexp.QuoteMeta(NotebookFile) + `|` + regexp.QuoteMeta(ReportFile) +
+	`|\.analysis\.ipynb\.(twin|swap)|figure-[0-9]+\.(png|jpg|gif|svg|bin))$`)
+
+// Ours reports whether a file of a records directory is one a Recorder
+// writes (events, notebook, report, figures).
+func Ours(name string) bool { return ours.MatchString(name) }
 
 // Meta is a run's configuration as recorded in run_started. It never holds
 // secrets: there is no field for an API key or a gateway token.
@@ -522,8 +532,22 @@ func skipReason(c cell.Cell) string {
 	return "no result"
 }
 
-// cellNote explains a cell that did not finish normally, for the notebook.
+// cellNote explains a cell that did not finish normally, or that a person
+// edited, for the notebook.
 func cellNote(c cell.Cell) string {
+	note := cellEnd(c)
+	if c.Edited {
+		edited := fmt.Sprintf("*Cell %d was edited by a person before it ran.*", c.Index)
+		if note == "" {
+			return edited
+		}
+		return edited + "\n\n" + note
+	}
+	return note
+}
+
+// cellEnd explains how a cell that did not finish normally ended.
+func cellEnd(c cell.Cell) string {
 	switch c.Status() {
 	case cell.Timeout:
 		return fmt.Sprintf("*Cell %d timed out: the kernel was interrupted; the outputs above are those printed until then.*", c.Index)
@@ -619,4 +643,124 @@ func (r *Recorder) endStep() {
 	if len(steps) > 0 && steps[len(steps)-1].end.IsZero() {
 		steps[len(steps)-1].end = r.now()
 	}
+}
+
+// Continue opens the records of an earlier run in dir, whose events were
+// read with ReadEvents, to add to them: the notebook and report are
+// rebuilt from the events, events.jsonl gets a run_continued line holding
+// meta (this run's configuration) and the new events after it. A last line
+// that the earlier process left cut short (it was killed while writing) is
+// dropped first. The run's task, data and start stay the earlier run's.
+func Continue(dir string, events []Event, meta Meta) (*Recorder, error) {
+	return continueRecorder(dir, events, meta, time.Now)
+}
+
+func continueRecorder(dir string, events []Event, meta Meta, now func() time.Time) (*Recorder, error) {
+	if len(events) == 0 || events[0].Type != TypeRunStarted {
+		return nil, errors.New("record: the events do not start with run_started")
+	}
+	first := events[0].Meta
+	meta.Task, meta.Data, meta.Started = first.Task, first.Data, first.Started
+	if meta.Gateway != "" {
+		meta.Gateway = jupyter.DisplayURL(meta.Gateway)
+	}
+	r, err := open(dir, meta, now, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := dropTornLine(filepath.Join(dir, EventsFile)); err != nil {
+		r.release()
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	r.cells = []nbCell{{id: "task", kind: "markdown", source: r.taskMarkdown()}}
+	r.requests = []*request{{text: meta.Task, started: meta.Started}}
+	r.rebuilding = true
+	// Recordings made before requests were recorded end their one request
+	// with run_finished.
+	requests := slices.ContainsFunc(events, func(e Event) bool { return e.Type == TypeRequestStarted })
+	for _, e := range events[1:] {
+		if e.Type == TypeRunFinished && !requests {
+			e.Type = TypeRequestFinished
+		}
+		if te, ok := e.teamEvent(); ok {
+			r.keep(r.observe(te))
+		}
+	}
+	r.rebuilding = false
+	if r.err != nil {
+		r.release()
+		return nil, r.err
+	}
+	// The last request is over, however it ended: the new one starts
+	// afresh.
+	r.cur().begun = true
+	line, err := marshal(struct {
+		header
+		Meta
+	}{header{TypeRunContinued, now()}, meta})
+	if err == nil {
+		r.startLine = line
+		err = r.writeLine(line)
+	}
+	if err == nil {
+		r.nb, err = newNBFile(dir, meta, r.cells)
+	}
+	if err == nil {
+		r.nb.freeze(len(r.cells))
+		for i := range r.cells {
+			r.cells[i].outputs, r.cells[i].source = nil, ""
+		}
+	}
+	if err != nil {
+		r.release()
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	return r, nil
+}
+
+// dropTornLine cuts a last line without a newline off the file: what a
+// process killed while writing it left.
+func dropTornLine(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if len(b) == 0 || b[len(b)-1] == '\n' {
+		return nil
+	}
+	return os.Truncate(path, int64(bytes.LastIndexByte(b, '\n')+1))
+}
+
+// teamEvent turns a recorded event back into the event it recorded, for
+// rebuilding a Recorder's state.
+func (e Event) teamEvent() (team.Event, bool) {
+	switch e.Type {
+	case TypeRequestStarted:
+		return team.RunStarted{Task: e.Request, Time: e.Time}, true
+	case TypeTurnStarted:
+		return team.TurnStarted{Turn: e.Turn, Agent: e.Agent}, true
+	case TypeCellStarted:
+		return cell.Started{Agent: e.Agent, Index: e.Index, Language: e.Language, Code: e.Code}, true
+	case TypeCellFinished:
+		return e.Record.Finished(), true
+	case TypeNotice:
+		return team.Notice{Text: e.Text, Warning: e.Warning}, true
+	case TypeMessage:
+		return team.MessageDone{Turn: e.Turn, Message: e.Message()}, true
+	case TypeRequestFinished:
+		return team.RunFinished{Reason: team.StopReason(e.Reason), Turns: e.Turns, Usage: e.AgentUsage, Duration: e.Duration, Err: errOf(e.Err)}, true
+	}
+	return nil, false
+}
+
+// Message is a message event's message.
+func (e Event) Message() team.Message {
+	return team.Message{Agent: e.Agent, Content: e.Content, Usage: e.Usage, Final: e.Final, Next: e.Next, Cells: e.Cells, Summary: e.Summary, Duration: e.Duration}
+}
+
+func errOf(text string) error {
+	if text == "" {
+		return nil
+	}
+	return errors.New(text)
 }

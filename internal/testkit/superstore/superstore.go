@@ -27,6 +27,17 @@ func RegionTotals(path string) (map[string]float64, error) {
 	return totals, nil
 }
 
+// RegionCounts returns the number of rows of each Region of the Superstore
+// CSV file at path.
+func RegionCounts(path string) (map[string]int, error) {
+	counts := map[string]int{}
+	err := scan(path, []string{"Region"}, func(v []string) error {
+		counts[v[0]]++
+		return nil
+	})
+	return counts, err
+}
+
 // Rows returns the number of data rows (not counting the header) of the
 // Superstore CSV file at path.
 func Rows(path string) (int, error) {
