@@ -161,4 +161,3 @@ func parseArguments(args string) (code, problem string) {
 	}
 	return code, ""
 }
-
