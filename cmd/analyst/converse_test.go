@@ -364,3 +364,69 @@ func TestApproveNeedsTerminal(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestCtrlCEndsTheRequestOnly interrupts a long cell of an interactive run
+// with SIGINT: that request ends, the kernel and its variables stay, and
+// the next request from standard input uses them.
+func TestCtrlCEndsTheRequestOnly(t *testing.T) {
+	js := jupytertest.Start(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	marker := filepath.Join(t.TempDir(), "running")
+	llm := scripted(t, nil,
+		llmtest.Reply{Content: "Sub-task 1: set x, then wait."},
+		llmtest.Reply{Content: fence(fmt.Sprintf("x = 5\nopen(%q, 'w').close()\nimport time\ntime.sleep(600)", marker))},
+		llmtest.Reply{Content: "Sub-task 1: print x."},
+		llmtest.Reply{Content: fence("print('x =', x)")},
+		llmtest.Reply{Content: "x is 5.\n\nTERMINATION"},
+	)
+	setLLM(t, llm)
+	cmd := exec.Command(binary(t), "run", "-i", "--task", "Set x and wait.", "--out", dir, "--gateway-url", js.URL, "--gateway-token", js.Token)
+	cmd.Env = os.Environ()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the cell runs (it has made its file), then press Ctrl-C.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(marker); err == nil || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-time.After(20 * time.Millisecond): // polling a file the child writes
+		case <-t.Context().Done():
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	fmt.Fprintln(stdin, "Print x.")
+	stdin.Close()
+	err = cmd.Wait()
+	if err != nil {
+		t.Fatalf("exit: %v\nstdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
+	}
+	events, err := record.ReadEvents(filepath.Join(dir, record.EventsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	printed := false
+	for _, e := range events {
+		if e.Type == record.TypeRequestFinished {
+			reasons = append(reasons, e.Reason)
+		}
+		if e.Type == record.TypeCellFinished && strings.Contains(e.Cell().Text(), "x = 5") {
+			printed = true
+		}
+	}
+	if want := []string{"canceled", "terminated"}; !slices.Equal(reasons, want) || !printed {
+		t.Errorf("requests ended %q (want %q); x printed: %v\n%s", reasons, want, printed, &stdout)
+	}
+	if n := js.KernelCount(t); n != 0 {
+		t.Errorf("%d kernels left", n)
+	}
+}

@@ -29,7 +29,8 @@ func newMCPCmd(io *console.IO) *cobra.Command {
 		Use:   "mcp [flags]",
 		Short: "Serve a Jupyter kernel to MCP hosts (Claude Desktop, IDEs) over stdio",
 		Long: `Serve a stateful Jupyter kernel to a Model Context Protocol host over standard
-input and output, as the tools execute_code, upload_file and restart_kernel.
+input and output, as the tools execute_code, upload_file, restart_kernel, reset,
+list_files and get_file (the figures the cells displayed).
 
 The host starts analyst mcp itself (see docs/mcp.md for the configuration).
 Each session gets a kernel of its own, started on the first tool call and

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -24,10 +25,13 @@ const (
 	ExecuteCode   = "execute_code"
 	UploadFile    = "upload_file"
 	RestartKernel = "restart_kernel"
+	Reset         = "reset"
+	ListFiles     = "list_files"
+	GetFile       = "get_file"
 )
 
 // instructions tell the host's model how to use the tools.
-const instructions = `analyst runs Python in a stateful Jupyter kernel. Variables, imports and loaded data stay between execute_code calls: build on earlier calls instead of repeating them, print what you need to see (long output is cut), and call plt.show() for matplotlib figures, which come back as images. Put local data files into the kernel's working directory with upload_file.`
+const instructions = `analyst runs Python in a stateful Jupyter kernel. Variables, imports and loaded data stay between execute_code calls: build on earlier calls instead of repeating them, print what you need to see (long output is cut), and call plt.show() for matplotlib figures, which come back as images and are kept as files (list_files, get_file). Put local data files into the kernel's working directory with upload_file; start afresh with reset.`
 
 // Options configure the server.
 type Options struct {
@@ -92,6 +96,21 @@ func newServer(s *session) *mcp.Server {
 		Description: "Restart the Jupyter kernel: every variable, import and loaded data set is lost.",
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: &yes, IdempotentHint: true, OpenWorldHint: &no},
 	}, s.restartKernel)
+	mcp.AddTool(server, &mcp.Tool{
+		Name:        Reset,
+		Description: "Start afresh: the kernel is deleted (every variable is lost), the session's files are removed, and the next execute_code starts a new kernel whose cells count from 1.",
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: &yes, IdempotentHint: true, OpenWorldHint: &no},
+	}, s.reset)
+	mcp.AddTool(server, &mcp.Tool{
+		Name:        ListFiles,
+		Description: "List the files of the session: the figures its cells displayed, by name, type and size.",
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: &no},
+	}, s.listFiles)
+	mcp.AddTool(server, &mcp.Tool{
+		Name:        GetFile,
+		Description: "Fetch one of the session's files by the name list_files gives: an image comes back as image content, SVG as text.",
+		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: &no},
+	}, s.getFile)
 	return server
 }
 
@@ -108,6 +127,17 @@ type UploadInput struct {
 // RestartInput is restart_kernel's input: it takes none.
 type RestartInput struct{}
 
+// ResetInput is reset's input: it takes none.
+type ResetInput struct{}
+
+// ListInput is list_files' input: it takes none.
+type ListInput struct{}
+
+// FileInput is get_file's input.
+type FileInput struct {
+	Name string `json:"name" jsonschema:"the file's name, as list_files gives it"`
+}
+
 // session is one MCP session's kernel. Its tools run one at a time.
 type session struct {
 	opts Options
@@ -115,6 +145,7 @@ type session struct {
 
 	mu     sync.Mutex
 	an     *analysis.Session
+	files  string // the folder of the session's figures, made on first use
 	closed bool
 }
 
@@ -131,6 +162,16 @@ func (s *session) kernel(ctx context.Context) (*analysis.Session, error) {
 	if s.an == nil {
 		opts := s.opts.Analysis
 		opts.LLM = nil
+		if opts.Out == "" && opts.Figures == "" {
+			if s.files == "" {
+				dir, err := os.MkdirTemp("", "analyst-mcp-")
+				if err != nil {
+					return nil, fmt.Errorf("files folder: %w", err)
+				}
+				s.files = dir
+			}
+			opts.Figures = s.files
+		}
 		opts.Observers = append(opts.Observers, team.ObserverFunc(func(e team.Event) {
 			if n, ok := e.(team.Notice); ok {
 				s.log(n.Text)
@@ -156,17 +197,38 @@ func (s *session) kernel(ctx context.Context) (*analysis.Session, error) {
 	return s.an, nil
 }
 
-// close deletes the kernel, if one started, and refuses further calls.
+// close deletes the kernel, if one started, removes the session's files,
+// and refuses further calls.
 func (s *session) close(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	if s.an == nil {
-		return nil
+	return s.drop(ctx)
+}
+
+// drop deletes the kernel and the session's files. s.mu must be held.
+func (s *session) drop(ctx context.Context) error {
+	var err error
+	if s.an != nil {
+		err = s.an.Close(ctx)
+		s.an = nil
 	}
-	an := s.an
-	s.an = nil
-	return an.Close(ctx)
+	if s.files != "" {
+		err = errors.Join(err, os.RemoveAll(s.files))
+		s.files = ""
+	}
+	return err
+}
+
+// filesDir is where the session's files are: the figures folder.
+func (s *session) filesDir() string {
+	if d := s.opts.Analysis.Figures; d != "" {
+		return d
+	}
+	if d := s.opts.Analysis.Out; d != "" {
+		return d
+	}
+	return s.files
 }
 
 func (s *session) log(line string) {
@@ -264,4 +326,71 @@ func (s *session) toolError(err error) error {
 		msg = s.opts.Explain(err)
 	}
 	return errors.New(strings.Join(strings.Fields(msg), " "))
+}
+
+// reset deletes the kernel and the session's files: the next call starts
+// afresh.
+func (s *session) reset(ctx context.Context, _ *mcp.CallToolRequest, _ ResetInput) (*mcp.CallToolResult, any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, nil, errEnded
+	}
+	if err := s.drop(ctx); err != nil {
+		return nil, nil, s.toolError(err)
+	}
+	s.log("session reset at the client's request")
+	return text("reset: the kernel and the session's files are gone; the next execute_code starts a new kernel"), nil, nil
+}
+
+// listFiles lists the session's figures.
+func (s *session) listFiles(_ context.Context, _ *mcp.CallToolRequest, _ ListInput) (*mcp.CallToolResult, any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var lines []string
+	if dir := s.filesDir(); dir != "" {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() && figureFile.MatchString(e.Name()) {
+				lines = append(lines, fmt.Sprintf("%s\t%s\t%d bytes", e.Name(), mimeOf(e.Name()), fi.Size()))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return text("no files yet: figures that cells display (plt.show()) are kept here"), nil, nil
+	}
+	return text(strings.Join(lines, "\n")), nil, nil
+}
+
+// getFile returns one of the session's files.
+func (s *session) getFile(_ context.Context, _ *mcp.CallToolRequest, in FileInput) (*mcp.CallToolResult, any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dir := s.filesDir()
+	if !figureFile.MatchString(in.Name) || dir == "" {
+		return nil, nil, fmt.Errorf("no file %q: call list_files for the names", in.Name)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, in.Name))
+	if err != nil {
+		return nil, nil, fmt.Errorf("no file %q: call list_files for the names", in.Name)
+	}
+	mime := mimeOf(in.Name)
+	if mime == "image/svg+xml" {
+		return text(string(b)), nil, nil
+	}
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.ImageContent{Data: b, MIMEType: mime}}}, nil, nil
+}
+
+// figureFile matches the names the session gives its files; no other name
+// is read, so no path leads out of the folder.
+var figureFile = regexp.MustCompile(`^figure-[0-9]+\.(png|jpg|gif|svg)$`)
+
+// mimeOf is the image type of a figure's name.
+func mimeOf(name string) string {
+	for _, t := range cell.ImageTypes {
+		if strings.HasSuffix(name, t.Ext) {
+			return t.MIME
+		}
+	}
+	return "application/octet-stream"
 }

@@ -88,7 +88,7 @@ func TestSessionKernel(t *testing.T) {
 	for _, tool := range tools.Tools {
 		names = append(names, tool.Name)
 	}
-	if strings.Join(names, " ") != "execute_code restart_kernel upload_file" {
+	if strings.Join(names, " ") != "execute_code get_file list_files reset restart_kernel upload_file" {
 		t.Errorf("tools = %q", names)
 	}
 	if n := js.KernelCount(t); n != 0 {
@@ -114,6 +114,18 @@ func TestSessionKernel(t *testing.T) {
 	}
 	if !strings.Contains(text, "[image/png ") {
 		t.Errorf("plot text %q does not mention the image", text)
+	}
+	// The figure is a file of the session, to list and fetch.
+	if text, _, isErr := call(t, cs, ListFiles, map[string]any{}); isErr || !strings.HasPrefix(text, "figure-1.png\timage/png\t") {
+		t.Errorf("list_files: %q (error %v), want figure-1.png", text, isErr)
+	}
+	if _, got, isErr := call(t, cs, GetFile, map[string]any{"name": "figure-1.png"}); isErr || len(got) != 1 || !bytes.Equal(got[0].Data, images[0].Data) {
+		t.Errorf("get_file figure-1.png: %d images (error %v), want the plot's PNG", len(got), isErr)
+	}
+	for _, name := range []string{"../../etc/passwd", "figure-9.png"} {
+		if text, _, isErr := call(t, cs, GetFile, map[string]any{"name": name}); !isErr || !strings.Contains(text, "call list_files") {
+			t.Errorf("get_file %s: %q (error %v), want a tool error", name, text, isErr)
+		}
 	}
 
 	text, _, isErr = call(t, cs, ExecuteCode, map[string]any{"code": "1/0"})
@@ -144,6 +156,17 @@ func TestSessionKernel(t *testing.T) {
 	}
 	if gateways != 1 {
 		t.Errorf("the gateway was asked for %d times, want once", gateways)
+	}
+
+	// reset: a new kernel, cells from 1 again, no files.
+	if text, _, isErr := call(t, cs, Reset, map[string]any{}); isErr || !strings.HasPrefix(text, "reset:") {
+		t.Errorf("reset: %q (error %v)", text, isErr)
+	}
+	if text, _, isErr := call(t, cs, ListFiles, map[string]any{}); isErr || !strings.HasPrefix(text, "no files yet") {
+		t.Errorf("list_files after reset: %q (error %v)", text, isErr)
+	}
+	if text, _, isErr := call(t, cs, ExecuteCode, map[string]any{"code": "y = 1"}); isErr || !strings.HasPrefix(text, "[cell 1] ok") {
+		t.Errorf("after reset: %q (error %v), want cell 1", text, isErr)
 	}
 
 	cs.Close()
