@@ -51,84 +51,7 @@ id, an unknown kernel spec), 130 interrupted.`,
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print the kernels as a JSON array: id, name, execution_state, connections, last_activity")
-	start := &cobra.Command{
-		Use:   "start",
-		Short: "Start a kernel and print its id (and nothing else) on stdout",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, _, err := g.connect(cmd.Context(), io.Err)
-			if err != nil {
-				return err
-			}
-			k, err := c.StartKernel(cmd.Context(), g.startOptions("kernels-start"))
-			if err != nil {
-				return kernelSpecError(cmd.Context(), c, g.kernel, err)
-			}
-			fmt.Fprintln(io.Out, k.ID)
-			return nil
-		},
-	}
-	rm := &cobra.Command{
-		Use:   "rm ID [ID...]",
-		Short: "Delete kernels (a unique prefix of an id will do)",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErrorf("kernels rm needs at least one kernel id (see: analyst kernels list)")
-			}
-			return nil
-		},
-		ValidArgsFunction: completeKernelIDs(g),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, _, err := g.connect(cmd.Context(), io.Err)
-			if err != nil {
-				return err
-			}
-			ids := make([]string, len(args))
-			for i, arg := range args {
-				if ids[i], err = resolveKernelID(cmd.Context(), c, arg); err != nil {
-					return err
-				}
-			}
-			var errs []error
-			for _, id := range ids {
-				if err := c.DeleteKernel(cmd.Context(), id); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintln(io.Out, id)
-			}
-			return errors.Join(errs...)
-		},
-	}
-	var popts pruneOptions
-	prune := &cobra.Command{
-		Use:   "prune",
-		Short: "Delete the kernels analyst started and left behind (or, with --all, every idle kernel)",
-		Long: `Delete kernels left behind by analyst runs that could not clean up (kill -9, a
-lost machine). analyst marks its kernels with KERNEL_USERNAME and
-KERNEL_ANALYST_RUN; prune asks each idle kernel for that mark with a silent
-probe and deletes those that carry it. Busy kernels are never touched.
---dry-run prints the ids it would delete and deletes nothing.
-
-With --all, every idle kernel is deleted, also other people's on a shared
-gateway: prune asks for confirmation on a terminal, and needs --yes otherwise.
-
-Exit codes: 0 ok, 1 a kernel could not be deleted, 2 usage error (--all
-without --yes and no terminal to ask, or the answer was not yes), 130
-interrupted.`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, _, err := g.connect(cmd.Context(), io.Err)
-			if err != nil {
-				return err
-			}
-			return pruneKernels(cmd.Context(), io, c, popts)
-		},
-	}
-	prune.Flags().BoolVar(&popts.all, "all", false, "delete every idle kernel, not only analyst's (asks first; see --yes)")
-	prune.Flags().BoolVar(&popts.dryRun, "dry-run", false, "print the ids of the kernels that would be deleted, and delete none")
-	prune.Flags().BoolVarP(&popts.yes, "yes", "y", false, "do not ask before --all deletes every idle kernel")
-	cmd.AddCommand(list, start, rm, prune)
+	cmd.AddCommand(list, newKernelsStartCmd(io, g), newKernelsRmCmd(io, g), newKernelsPruneCmd(io, g))
 	return cmd
 }
 
@@ -336,4 +259,96 @@ func isAnalysts(ctx context.Context, c *jupyter.Client, id string) (bool, error)
 		return false, err
 	}
 	return strings.TrimSpace(mark) != "", nil
+}
+
+// newKernelsStartCmd is `kernels start`.
+func newKernelsStartCmd(io *console.IO, g *gatewayFlags) *cobra.Command {
+	start := &cobra.Command{
+		Use:   "start",
+		Short: "Start a kernel and print its id (and nothing else) on stdout",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, _, err := g.connect(cmd.Context(), io.Err)
+			if err != nil {
+				return err
+			}
+			k, err := c.StartKernel(cmd.Context(), g.startOptions("kernels-start"))
+			if err != nil {
+				return kernelSpecError(cmd.Context(), c, g.kernel, err)
+			}
+			fmt.Fprintln(io.Out, k.ID)
+			return nil
+		},
+	}
+	return start
+}
+
+// newKernelsRmCmd is `kernels rm`.
+func newKernelsRmCmd(io *console.IO, g *gatewayFlags) *cobra.Command {
+	rm := &cobra.Command{
+		Use:   "rm ID [ID...]",
+		Short: "Delete kernels (a unique prefix of an id will do)",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("kernels rm needs at least one kernel id (see: analyst kernels list)")
+			}
+			return nil
+		},
+		ValidArgsFunction: completeKernelIDs(g),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, _, err := g.connect(cmd.Context(), io.Err)
+			if err != nil {
+				return err
+			}
+			ids := make([]string, len(args))
+			for i, arg := range args {
+				if ids[i], err = resolveKernelID(cmd.Context(), c, arg); err != nil {
+					return err
+				}
+			}
+			var errs []error
+			for _, id := range ids {
+				if err := c.DeleteKernel(cmd.Context(), id); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(io.Out, id)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	return rm
+}
+
+// newKernelsPruneCmd is `kernels prune`.
+func newKernelsPruneCmd(io *console.IO, g *gatewayFlags) *cobra.Command {
+	var popts pruneOptions
+	prune := &cobra.Command{
+		Use:   "prune",
+		Short: "Delete the kernels analyst started and left behind (or, with --all, every idle kernel)",
+		Long: `Delete kernels left behind by analyst runs that could not clean up (kill -9, a
+lost machine). analyst marks its kernels with KERNEL_USERNAME and
+KERNEL_ANALYST_RUN; prune asks each idle kernel for that mark with a silent
+probe and deletes those that carry it. Busy kernels are never touched.
+--dry-run prints the ids it would delete and deletes nothing.
+
+With --all, every idle kernel is deleted, also other people's on a shared
+gateway: prune asks for confirmation on a terminal, and needs --yes otherwise.
+
+Exit codes: 0 ok, 1 a kernel could not be deleted, 2 usage error (--all
+without --yes and no terminal to ask, or the answer was not yes), 130
+interrupted.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, _, err := g.connect(cmd.Context(), io.Err)
+			if err != nil {
+				return err
+			}
+			return pruneKernels(cmd.Context(), io, c, popts)
+		},
+	}
+	prune.Flags().BoolVar(&popts.all, "all", false, "delete every idle kernel, not only analyst's (asks first; see --yes)")
+	prune.Flags().BoolVar(&popts.dryRun, "dry-run", false, "print the ids of the kernels that would be deleted, and delete none")
+	prune.Flags().BoolVarP(&popts.yes, "yes", "y", false, "do not ask before --all deletes every idle kernel")
+	return prune
 }

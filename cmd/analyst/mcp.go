@@ -56,13 +56,8 @@ transport failed, 2 usage error, 130 interrupted (143 on SIGTERM).`,
 }
 
 func runMCP(ctx context.Context, io *console.IO, opts *mcpOptions) error {
-	switch {
-	case opts.cellTimeout <= 0:
-		return usageErrorf("--cell-timeout must be positive, got %s", opts.cellTimeout)
-	case opts.outputCap <= 0:
-		return usageErrorf("--output-cap must be positive, got %d", opts.outputCap)
-	case opts.maxOutput <= 0:
-		return usageErrorf("--max-output must be positive, got %d", opts.maxOutput)
+	if err := checkCellLimits(opts.cellTimeout, opts.outputCap, opts.maxOutput); err != nil {
+		return err
 	}
 	if err := opts.gateway.check(); err != nil {
 		return err

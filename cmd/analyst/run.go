@@ -171,6 +171,9 @@ func (o *runOptions) validate() error {
 		}
 		seen[base] = d
 	}
+	if err := checkCellLimits(o.cellTimeout, o.outputCap, o.maxOutput); err != nil {
+		return err
+	}
 	switch {
 	case o.maxTurns <= 0:
 		return usageErrorf("--max-turns must be at least 1, got %d", o.maxTurns)
@@ -178,12 +181,6 @@ func (o *runOptions) validate() error {
 		return usageErrorf("--timeout must not be negative, got %s", o.timeout)
 	case o.maxTokens < 0:
 		return usageErrorf("--max-tokens must not be negative, got %d", o.maxTokens)
-	case o.cellTimeout <= 0:
-		return usageErrorf("--cell-timeout must be positive, got %s", o.cellTimeout)
-	case o.outputCap <= 0:
-		return usageErrorf("--output-cap must be positive, got %d", o.outputCap)
-	case o.maxOutput <= 0:
-		return usageErrorf("--max-output must be positive, got %d", o.maxOutput)
 	case o.temperature.set && (o.temperature.v < 0 || o.temperature.v > 2):
 		return usageErrorf("--temperature must be between 0 and 2, got %g", o.temperature.v)
 	case o.topP.set && (o.topP.v < 0 || o.topP.v > 1):
@@ -199,6 +196,20 @@ func (o *runOptions) validate() error {
 		return err
 	}
 	return checkLLMEnv()
+}
+
+// checkCellLimits checks the flags that bound a cell: --cell-timeout,
+// --output-cap and --max-output.
+func checkCellLimits(cellTimeout time.Duration, outputCap, maxOutput int) error {
+	switch {
+	case cellTimeout <= 0:
+		return usageErrorf("--cell-timeout must be positive, got %s", cellTimeout)
+	case outputCap <= 0:
+		return usageErrorf("--output-cap must be positive, got %d", outputCap)
+	case maxOutput <= 0:
+		return usageErrorf("--max-output must be positive, got %d", maxOutput)
+	}
+	return nil
 }
 
 // checkOut refuses an --out that holds files, unless force: then the
