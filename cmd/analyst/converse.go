@@ -128,7 +128,11 @@ func (p *prompt) readTerminal() (string, bool) {
 	}
 	line, err := p.term.ReadLine()
 	term.Restore(p.fd, state)
-	if err != nil || strings.TrimSpace(line) == "" {
+	if err != nil {
+		fmt.Fprintln(p.io.Err) // Ctrl-D or Ctrl-C leaves the cursor on the prompt's line
+		return "", false
+	}
+	if strings.TrimSpace(line) == "" {
 		return "", false
 	}
 	return line, true
