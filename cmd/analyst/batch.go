@@ -179,7 +179,7 @@ func (b *batchRun) runAll(ctx context.Context, tasks []batch.Task, runs []*runOp
 // task's own settings on top.
 func (o *batchOptions) taskOptions(t batch.Task, dir string) *runOptions {
 	r := o.run
-	r.task, r.data, r.out = t.Task, t.Data, dir
+	r.task, r.data, r.out, r.fresh = t.Task, t.Data, dir, true
 	if t.Model != "" {
 		r.model, r.plannerModel, r.writerModel = t.Model, "", ""
 	}

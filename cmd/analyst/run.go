@@ -72,6 +72,7 @@ type runOptions struct {
 	// approving cells.
 	interactive bool
 	force       bool
+	fresh       bool // the caller made --out for this run (a batch task)
 	cont        string
 	strict      bool
 	approve     bool
@@ -310,7 +311,7 @@ func (opts *runOptions) session(io *console.IO) (analysis.Options, error) {
 			return analysis.Options{}, usageErrorf("--out %s and --continue %s differ: a continued run adds to its own folder", opts.out, opts.cont)
 		}
 		resumed, opts.data, opts.out = events, data, opts.cont
-	} else if err := checkOut(opts.out, opts.force); err != nil {
+	} else if err := checkOut(opts.out, opts.force || opts.fresh); err != nil {
 		return analysis.Options{}, err
 	}
 	var approve executor.Approver
