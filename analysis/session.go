@@ -48,8 +48,13 @@ type Options struct {
 	Start   jupyter.StartOptions
 	Session jupyter.SessionOptions
 	// Data are local files uploaded to the kernel's working directory, under
-	// their base names, before the first cell runs.
-	Data []string
+	// their base names, before the first cell runs; a different file of the
+	// same name there is replaced only with ReplaceData. With DataDir, the
+	// kernel works in a directory of the session's own (see
+	// kernel.Options.DataDir).
+	Data        []string
+	ReplaceData bool
+	DataDir     string
 
 	// LLM answers the agents; nil for a session without agents (Exec only).
 	LLM     chat.Client
@@ -127,6 +132,8 @@ func New(ctx context.Context, opts Options) (*Session, error) {
 		Start:   opts.Start,
 		Session: opts.Session,
 		Files:   opts.Data,
+		Replace: opts.ReplaceData,
+		DataDir: opts.DataDir,
 		OnReady: func(msg string) { s.obs.Observe(team.Notice{Text: msg}) },
 	})
 	var store cell.Store

@@ -30,3 +30,42 @@ func (s *Session) Env(ctx context.Context, name string) (string, error) {
 	}
 	return strings.TrimSpace(res.Text()), nil
 }
+
+// Chdir makes dir, relative to the kernel's working directory or
+// absolute, the kernel's working directory, creating it (mode 0700) if
+// needed, and returns its absolute path. Files uploaded later go there.
+func (s *Session) Chdir(ctx context.Context, dir string) (string, error) {
+	res, err := s.execute(ctx, fmt.Sprintf(`def _analyst_chdir(d):
+    import os
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    os.chdir(d)
+    print(os.getcwd(), end='')
+try:
+    _analyst_chdir(%s)
+finally:
+    del _analyst_chdir`, pyString(dir)), true)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("change to %s: %w", dir, err)
+	case res.Error != nil:
+		return "", fmt.Errorf("change to %s: %w", dir, res.Error)
+	case res.Status != "ok":
+		return "", fmt.Errorf("change to %s: cell status %q", dir, res.Status)
+	}
+	return strings.TrimSpace(res.Text()), nil
+}
+
+// RemoveAll removes the directory at the absolute path dir and everything
+// in it from the kernel's machine, and makes its parent the working
+// directory if it was in it.
+func (s *Session) RemoveAll(ctx context.Context, dir string) error {
+	return s.uploadCell(ctx, fmt.Sprintf(`def _analyst_rm(d):
+    import os, shutil
+    if os.getcwd() == d or os.getcwd().startswith(d + os.sep):
+        os.chdir(os.path.dirname(d))
+    shutil.rmtree(d, ignore_errors=True)
+try:
+    _analyst_rm(%s)
+finally:
+    del _analyst_rm`, pyString(dir)))
+}

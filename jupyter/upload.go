@@ -27,10 +27,12 @@ const (
 // Gateway has no contents API) in base64 chunks run as silent cells, which
 // leave the execution count and history alone. They are written to a
 // temporary name, checked against the local file's SHA-256 in the kernel,
-// and only then renamed to remoteName, replacing any file of that name.
+// and only then renamed to remoteName.
 //
 // A file of that name with the same SHA-256 is left as it is, without
 // sending anything: the data a local gateway already sees, or a re-run's.
+// A different file of that name is never replaced: Upload fails with a
+// *FileExistsError (remove the file first, on purpose, to replace it).
 //
 // remoteName must be a plain file name: no path separators, not "." or "..".
 func (s *Session) Upload(ctx context.Context, localPath, remoteName string) error {
@@ -42,8 +44,12 @@ func (s *Session) Upload(ctx context.Context, localPath, remoteName string) erro
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	if have, err := s.remoteSHA256(ctx, remoteName); err == nil && have == sum {
+	have, err := s.remoteSHA256(ctx, remoteName)
+	switch {
+	case err == nil && have == sum:
 		return nil
+	case err == nil && have != "":
+		return &FileExistsError{Name: remoteName}
 	}
 	f, err := os.Open(localPath)
 	if err != nil {
@@ -68,6 +74,9 @@ func (s *Session) Upload(ctx context.Context, localPath, remoteName string) erro
     if h.hexdigest() != want:
         os.remove(tmp)
         raise ValueError('sha256 mismatch: got ' + h.hexdigest() + ', want ' + want)
+    if os.path.exists(name):
+        os.remove(tmp)
+        raise FileExistsError(name)
     os.replace(tmp, name)
 try:
     _analyst_upload_finish(%s, %s, %s)
@@ -78,6 +87,25 @@ finally:
 		return fmt.Errorf("%s: verify: %w", op, err)
 	}
 	return nil
+}
+
+// FileExistsError says that the kernel's working directory already holds
+// a different file of the name an upload was to have.
+type FileExistsError struct {
+	Name string
+}
+
+func (e *FileExistsError) Error() string {
+	return fmt.Sprintf("the kernel's working directory already has a different %s", e.Name)
+}
+
+// Remove deletes the file name from the kernel's working directory, if it
+// is there.
+func (s *Session) Remove(ctx context.Context, name string) error {
+	if err := checkRemoteName(name); err != nil {
+		return err
+	}
+	return s.uploadCell(ctx, fmt.Sprintf("__import__('os').remove(%s) if __import__('os').path.isfile(%s) else None", pyString(name), pyString(name)))
 }
 
 // remoteSHA256 is the SHA-256 of the kernel's file name, "" when there is

@@ -2,6 +2,7 @@ package jupyter_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,9 @@ import (
 )
 
 // TestUploadSkipsIdenticalFile uploads a file twice: the second time the
-// kernel's copy is the same, so it is not rewritten; after a change it is.
+// kernel's copy is the same, so it is not rewritten. After a change the
+// kernel's file is different: Upload refuses to replace it, until it is
+// removed on purpose.
 func TestUploadSkipsIdenticalFile(t *testing.T) {
 	_, s := newSession(t, jupyter.SessionOptions{})
 	ctx := context.Background()
@@ -31,6 +34,16 @@ func TestUploadSkipsIdenticalFile(t *testing.T) {
 		t.Errorf("an identical file was rewritten: %s, then %s", first, again)
 	}
 	os.WriteFile(local, []byte("two\n"), 0o600)
+	var fe *jupyter.FileExistsError
+	if err := s.Upload(ctx, local, "skip-test.txt"); !errors.As(err, &fe) || fe.Name != "skip-test.txt" {
+		t.Fatalf("upload over a different file: %v, want a FileExistsError", err)
+	}
+	if got := run(t, s, "print(open('skip-test.txt').read(), end='')").Text(); got != "one\n" {
+		t.Errorf("the refused upload changed the kernel's file: %q", got)
+	}
+	if err := s.Remove(ctx, "skip-test.txt"); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Upload(ctx, local, "skip-test.txt"); err != nil {
 		t.Fatal(err)
 	}

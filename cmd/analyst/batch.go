@@ -84,11 +84,6 @@ func runBatch(ctx context.Context, io *console.IO, opts *batchOptions) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	if opts.jobs > 1 {
-		if err := batch.CheckShared(opts.file, tasks); err != nil {
-			return &exitError{code: exitUsage, err: fmt.Errorf("%w (with --jobs %d the tasks share the kernels' working directory)", err, opts.jobs)}
-		}
-	}
 	started := time.Now()
 	out := opts.out
 	if out == "" {

@@ -419,18 +419,6 @@ func TestBatchBadFile(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", code, errs)
 		}
 	})
-	t.Run("same name, other content", func(t *testing.T) {
-		sub := filepath.Join(dir, "sub")
-		os.Mkdir(sub, 0o755)
-		os.WriteFile(filepath.Join(sub, "q1.csv"), []byte("b\n2\n"), 0o644)
-		file := filepath.Join(dir, "shared.yaml")
-		os.WriteFile(file, []byte("- {name: a, task: x, data: [q1.csv]}\n- {name: b, task: y, data: [sub/q1.csv]}\n"), 0o644)
-		code, _, errs := runCLI(t, context.Background(), "batch", file, "-j", "2")
-		want := fmt.Sprintf("analyst: batch %s: task 2 \"b\": data file %s differs from task 1 \"a\"'s file of the same name \"q1.csv\": rename one (with --jobs 2 the tasks share the kernels' working directory)\n", file, filepath.Join(sub, "q1.csv"))
-		if code != 2 || errs != want {
-			t.Errorf("exit %d, stderr:\n%s\nwant\n%s", code, errs, want)
-		}
-	})
 }
 
 // TestBatchFormatsAgree: the same tasks as YAML and as JSON Lines load the

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"maps"
@@ -10,6 +12,7 @@ import (
 	neturl "net/url"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/internal/localgw"
+	"github.com/analyst-dev/analyst/internal/record"
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
@@ -250,4 +254,57 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// dataDir says where a run's data files go in the kernel. A remote
+// gateway's kernels get a directory of the run's own (returned), so that
+// runs sharing the gateway never see or replace each other's files. The
+// local gateway's kernels work in --workdir, the user's own folder: a data
+// file is put there only if no different file of its name is there
+// already, unless force.
+func (g *gatewayFlags) dataDir(data []string, force bool, label string) (string, error) {
+	if firstNonEmpty(g.url, os.Getenv(envGatewayURL)) != "" {
+		return "analyst-runs/" + label + "-" + time.Now().UTC().Format("20060102T150405Z") + "-" + randomHex(3), nil
+	}
+	workdir := g.workdir
+	if workdir == "" {
+		workdir = "."
+	}
+	for _, d := range data {
+		there := filepath.Join(workdir, filepath.Base(d))
+		same, err := sameContent(d, there)
+		if err != nil || same || force {
+			continue // absent (or unreadable: the upload says so)
+		}
+		return "", usageErrorf("--data %s: the kernel's working directory already has a different %s (%s): rename one, pass another --workdir, or --force to replace it", d, filepath.Base(d), there)
+	}
+	return "", nil
+}
+
+// sameContent reports whether the files a and b are the same file or hold
+// the same bytes; an error when b cannot be read (it may not exist).
+func sameContent(a, b string) (bool, error) {
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	if fa, err := os.Stat(a); err == nil && os.SameFile(fa, fb) {
+		return true, nil
+	}
+	da, err := record.NewDataFile("a", a)
+	if err != nil {
+		return false, err
+	}
+	db, err := record.NewDataFile("b", b)
+	if err != nil {
+		return false, err
+	}
+	return da.SHA256 == db.SHA256, nil
+}
+
+// randomHex is n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -91,6 +91,10 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 	for _, w := range warnings {
 		con.Observe(team.Notice{Text: w, Warning: true})
 	}
+	dataDir, err := opts.gateway.dataDir(nil, false, "replay")
+	if err != nil {
+		return err
+	}
 	sess, err := analysis.New(ctx, analysis.Options{
 		Gateway: func(ctx context.Context) (*jupyter.Client, func(), error) {
 			return opts.gateway.connect(ctx, io.Err)
@@ -98,6 +102,7 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 		Start:     opts.gateway.startOptions("replay"),
 		Session:   jupyter.SessionOptions{CellTimeout: opts.cellTimeout},
 		Data:      files,
+		DataDir:   dataDir,
 		Figures:   out,
 		Observers: []team.Observer{con},
 	})

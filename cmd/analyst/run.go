@@ -314,6 +314,10 @@ func (opts *runOptions) session(io *console.IO) (analysis.Options, error) {
 	} else if err := checkOut(opts.out, opts.force || opts.fresh); err != nil {
 		return analysis.Options{}, err
 	}
+	dataDir, err := opts.gateway.dataDir(opts.data, opts.force, "run")
+	if err != nil {
+		return analysis.Options{}, err
+	}
 	var approve executor.Approver
 	if opts.approve || opts.approveFrom != "" {
 		a, err := newApprover(io, opts.approveFrom)
@@ -350,6 +354,8 @@ func (opts *runOptions) session(io *console.IO) (analysis.Options, error) {
 		Start:        opts.gateway.startOptions("run-" + started.UTC().Format("20060102T150405Z")),
 		Session:      jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput},
 		Data:         opts.data,
+		ReplaceData:  opts.force,
+		DataDir:      dataDir,
 		LLM:          llmClient,
 		Mode:         analysis.Mode(opts.mode),
 		Models:       analysis.Models{Planner: opts.sampling(opts.plannerModel), Writer: opts.sampling(opts.writerModel), Tool: opts.sampling("")},

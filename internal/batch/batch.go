@@ -17,7 +17,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/analyst-dev/analyst/internal/human"
-	"github.com/analyst-dev/analyst/internal/record"
 )
 
 // Task is one analysis of a batch.
@@ -346,63 +345,4 @@ func show(v any) string {
 		return "a mapping"
 	}
 	return fmt.Sprint(v)
-}
-
-// CheckShared reports data files of different tasks that have the same base
-// name but different contents: tasks that run at the same time on one
-// gateway may share the kernels' working directory, where each would
-// overwrite the other's file. path is the batch file's, for the error.
-func CheckShared(path string, tasks []Task) error {
-	type owner struct {
-		index int
-		name  string
-		file  string
-	}
-	seen := map[string]owner{}
-	for i, t := range tasks {
-		for _, f := range t.Data {
-			base := filepath.Base(f)
-			prev, ok := seen[base]
-			if !ok {
-				seen[base] = owner{i + 1, t.Name, f}
-				continue
-			}
-			same, err := sameContent(prev.file, f)
-			if err != nil {
-				return &Error{File: path, Index: i + 1, Name: t.Name, Err: fmt.Errorf("data file %s: %w", f, err)}
-			}
-			if !same {
-				return &Error{File: path, Index: i + 1, Name: t.Name,
-					Err: fmt.Errorf("data file %s differs from task %d %q's file of the same name %q: rename one", f, prev.index, prev.name, base)}
-			}
-		}
-	}
-	return nil
-}
-
-// sameContent reports whether the files at a and b hold the same bytes.
-func sameContent(a, b string) (bool, error) {
-	fa, err := os.Stat(a)
-	if err != nil {
-		return false, err
-	}
-	fb, err := os.Stat(b)
-	if err != nil {
-		return false, err
-	}
-	if os.SameFile(fa, fb) {
-		return true, nil
-	}
-	if fa.Size() != fb.Size() {
-		return false, nil
-	}
-	ha, err := record.NewDataFile("", a)
-	if err != nil {
-		return false, err
-	}
-	hb, err := record.NewDataFile("", b)
-	if err != nil {
-		return false, err
-	}
-	return ha.SHA256 == hb.SHA256, nil
 }

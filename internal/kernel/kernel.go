@@ -21,6 +21,9 @@ var errClosed = errors.New("the run ended while waiting for a kernel slot")
 // room for a kernel caught restarting (see jupyter.Client.DeleteKernel).
 const deleteTimeout = 15 * time.Second
 
+// removeWait bounds removing the run's data directory at Close.
+const removeWait = 5 * time.Second
+
 // Options say how to start the kernel.
 type Options struct {
 	// Client is the gateway's client. When nil, Gateway is called first, in
@@ -31,8 +34,16 @@ type Options struct {
 	Start   jupyter.StartOptions
 	Session jupyter.SessionOptions
 	// Files are local paths uploaded to the kernel's working directory, under
-	// their base names, before the first cell runs.
-	Files []string
+	// their base names, before the first cell runs. A different file of the
+	// same name there is never replaced, unless Replace.
+	Files   []string
+	Replace bool
+	// DataDir, when set, is a directory of the run's own, relative to the
+	// kernel's first working directory: it is made the working directory
+	// (and the files go there) before anything runs, so that runs sharing a
+	// gateway never see each other's files, and it is removed with the
+	// kernel.
+	DataDir string
 	// OnReady, when set, is called once the kernel is up and the files are
 	// in place, with a line describing it. When the gateway is at its kernel
 	// limit and Start.Queue lets the start wait, it is also called once
@@ -54,6 +65,7 @@ type Handle struct {
 	client  *jupyter.Client
 	id      string
 	session *jupyter.Session
+	dataDir string // DataDir's absolute path on the kernel's machine, once made
 	err     error
 	closed  bool
 }
@@ -227,8 +239,25 @@ func (h *Handle) prepare(ctx context.Context, s *jupyter.Session) error {
 			return fmt.Errorf("mark kernel: %w", err)
 		}
 	}
+	if h.opts.DataDir != "" {
+		dir, err := s.Chdir(ctx, h.opts.DataDir)
+		if err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
+		h.mu.Lock()
+		h.dataDir = dir
+		h.mu.Unlock()
+	}
 	for _, f := range h.opts.Files {
-		if err := s.Upload(ctx, f, filepath.Base(f)); err != nil {
+		name := filepath.Base(f)
+		err := s.Upload(ctx, f, name)
+		var fe *jupyter.FileExistsError
+		if errors.As(err, &fe) && h.opts.Replace {
+			if err = s.Remove(ctx, name); err == nil {
+				err = s.Upload(ctx, f, name)
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("upload %s: %w", f, err)
 		}
 	}
@@ -247,14 +276,20 @@ func (h *Handle) Close(ctx context.Context) error {
 		return nil
 	}
 	h.closed = true
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
+	defer cancel()
 	if h.session != nil {
+		if h.dataDir != "" {
+			// Best effort, briefly: a dead or stuck kernel's files stay.
+			rctx, rcancel := context.WithTimeout(dctx, removeWait)
+			h.session.RemoveAll(rctx, h.dataDir)
+			rcancel()
+		}
 		h.session.Close()
 	}
 	if h.id == "" {
 		return nil
 	}
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
-	defer cancel()
 	if err := h.client.DeleteKernel(dctx, h.id); err != nil && !errors.Is(err, jupyter.ErrKernelNotFound) {
 		return err
 	}
