@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -210,6 +212,7 @@ func (g *gatewayFlags) startOptions(label string) jupyter.StartOptions {
 	}
 	maps.Copy(env, userKernelEnv())
 	env[envKernelOwner] = label // the mark prune looks for
+	env[envKernelProcess] = ownerProcess()
 	opts := jupyter.StartOptions{Name: g.kernel, Env: env, Queue: jupyter.Queue{Timeout: g.queueTimeout}}
 	if w := g.notices; w != nil {
 		opts.Queue.OnWait = func(msg string) { fmt.Fprintf(w, "analyst: %s\n", msg) }
@@ -220,7 +223,32 @@ func (g *gatewayFlags) startOptions(label string) jupyter.StartOptions {
 const (
 	envKernelUser  = "KERNEL_USERNAME"
 	envKernelOwner = "KERNEL_ANALYST_RUN"
+	// envKernelProcess names the process that owns the kernel,
+	// "host:pid": prune leaves a kernel alone while its owner lives.
+	envKernelProcess = "KERNEL_ANALYST_PROCESS"
+	// keptLabel marks the kernels a person started with kernels start, to
+	// keep: prune never deletes them.
+	keptLabel = "kernels-start"
 )
+
+// ownerProcess is this process as a kernel's owner: "host:pid".
+func ownerProcess() string {
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid())
+}
+
+// ownerAlive reports whether the process a kernel's mark names is alive.
+// Only a process of this host can be checked; for one of another host
+// (or a mark without one) prune goes by the kernel's connections alone.
+func ownerAlive(owner string) bool {
+	host, pidText, ok := strings.Cut(owner, ":")
+	pid, err := strconv.Atoi(pidText)
+	if me, _ := os.Hostname(); !ok || err != nil || host != me {
+		return false
+	}
+	err = syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
 
 // kernelUsername is KERNEL_USERNAME from the environment, else the login
 // name.

@@ -112,16 +112,14 @@ func pruneKernels(ctx context.Context, io *console.IO, c *jupyter.Client, opts p
 		verb = "would prune"
 	}
 	for _, k := range ks {
-		if k.ExecutionState == "busy" {
+		switch {
+		case opts.all && k.ExecutionState == "busy":
 			continue
-		}
-		if !opts.all {
-			ours, err := isAnalysts(ctx, c, k.ID)
-			if err != nil {
-				fmt.Fprintf(io.Err, "analyst: skipped kernel %s: %s\n", k.ID, oneLine(err.Error()))
-				continue
-			}
-			if !ours {
+		case !opts.all:
+			if why := orphan(ctx, c, k); why != "" {
+				if why != notOurs {
+					fmt.Fprintf(io.Err, "analyst: kept kernel %s: %s\n", k.ID, why)
+				}
 				continue
 			}
 		}
@@ -245,20 +243,46 @@ func kernelSpecError(ctx context.Context, c *jupyter.Client, name string, err er
 	return usageErrorf("--kernel %s: the gateway has no such kernel spec; it has %s", name, strings.Join(have, ", "))
 }
 
-// isAnalysts asks the kernel whether it carries analyst's mark.
-func isAnalysts(ctx context.Context, c *jupyter.Client, id string) (bool, error) {
+// notOurs is why prune keeps a kernel analyst did not start.
+const notOurs = "not analyst's"
+
+// orphan says why prune must keep the kernel, "" when it is an orphan of
+// analyst's to delete: it carries analyst's mark, no client is connected,
+// its owner process is gone, and no person started it on purpose. A busy
+// kernel nobody is connected to (its run was killed mid-cell) is
+// interrupted first, so that the probe gets its turn.
+func orphan(ctx context.Context, c *jupyter.Client, k jupyter.Kernel) string {
+	if k.Connections > 0 {
+		return "in use (a client is connected)"
+	}
+	if k.ExecutionState == "busy" {
+		if err := c.InterruptKernel(ctx, k.ID); err != nil {
+			return "busy, and the interrupt failed: " + oneLine(err.Error())
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	s, err := c.Connect(ctx, id, jupyter.SessionOptions{CellTimeout: probeTimeout})
+	s, err := c.Connect(ctx, k.ID, jupyter.SessionOptions{CellTimeout: probeTimeout})
 	if err != nil {
-		return false, err
+		return "cannot ask it: " + oneLine(err.Error())
 	}
 	defer s.Close()
-	mark, err := s.Env(ctx, envKernelOwner)
+	label, err := s.Env(ctx, envKernelOwner)
 	if err != nil {
-		return false, err
+		return "cannot ask it: " + oneLine(err.Error())
 	}
-	return strings.TrimSpace(mark) != "", nil
+	owner, err := s.Env(ctx, envKernelProcess)
+	switch {
+	case err != nil:
+		return "cannot ask it: " + oneLine(err.Error())
+	case label == "":
+		return notOurs
+	case label == keptLabel:
+		return "started on purpose with kernels start (delete it with kernels rm)"
+	case ownerAlive(owner):
+		return "its analyst (" + owner + ") is still running"
+	}
+	return ""
 }
 
 // newKernelsStartCmd is `kernels start`.
@@ -272,7 +296,7 @@ func newKernelsStartCmd(io *console.IO, g *gatewayFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			k, err := c.StartKernel(cmd.Context(), g.startOptions("kernels-start"))
+			k, err := c.StartKernel(cmd.Context(), g.startOptions(keptLabel))
 			if err != nil {
 				return kernelSpecError(cmd.Context(), c, g.kernel, err)
 			}
@@ -327,9 +351,12 @@ func newKernelsPruneCmd(io *console.IO, g *gatewayFlags) *cobra.Command {
 		Use:   "prune",
 		Short: "Delete the kernels analyst started and left behind (or, with --all, every idle kernel)",
 		Long: `Delete kernels left behind by analyst runs that could not clean up (kill -9, a
-lost machine). analyst marks its kernels with KERNEL_USERNAME and
-KERNEL_ANALYST_RUN; prune asks each idle kernel for that mark with a silent
-probe and deletes those that carry it. Busy kernels are never touched.
+lost machine). analyst marks its kernels with KERNEL_USERNAME,
+KERNEL_ANALYST_RUN and KERNEL_ANALYST_PROCESS (host:pid). prune deletes a
+kernel only when no client is connected to it, it carries the mark, its
+analyst process is gone (checked on this host; elsewhere the connections
+tell), and it was not started on purpose with kernels start. A busy orphan
+(its run killed mid-cell) is interrupted first.
 --dry-run prints the ids it would delete and deletes nothing.
 
 With --all, every idle kernel is deleted, also other people's on a shared

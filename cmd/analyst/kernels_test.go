@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -30,7 +31,8 @@ func TestPruneAfterKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	llm := scripted(t, nil, plan("Sub-task 1: wait."), code("import time\nopen('running', 'w').close()\ntime.sleep(60)"))
+	running := filepath.Join(t.TempDir(), "running")
+	llm := scripted(t, nil, plan("Sub-task 1: wait."), code(fmt.Sprintf("import time\nopen(%q, 'w').close()\ntime.sleep(3600)", running)))
 	cmd := exec.Command(binary(t), "run", "--gateway-url", js.URL, "--task", "wait", "--out", t.TempDir())
 	cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+llm.URL, "OPENAI_API_KEY=sk-test", "NO_COLOR=1", "JUPYTER_GATEWAY_AUTH_TOKEN="+js.Token)
 	stdout, _ := cmd.StdoutPipe()
@@ -41,30 +43,52 @@ func TestPruneAfterKill9(t *testing.T) {
 	// server's execution_state is not reliable: Jupyter Server 1.23 may
 	// report "starting" throughout).
 	go io.Copy(io.Discard, stdout)
-	waitFile(t, filepath.Join(js.Dir, "running"))
+	waitFile(t, running)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	if n := js.KernelCount(t); n != 2 {
 		t.Fatalf("%d kernels after kill -9, want the foreign one and the leftover", n)
 	}
-	// The leftover is busy until its cell ends; interrupt it, as if it had
-	// ended, so that prune's probe gets its turn.
-	for _, k := range mustList(t, c) {
-		if k.ID != foreign.ID {
-			c.InterruptKernel(ctx, k.ID)
-			waitNotBusy(t, c, k.ID)
-		}
-	}
-
+	// The leftover is busy in its hour-long cell: prune finds it anyway
+	// (nobody is connected), interrupts it and deletes it. A live run's
+	// kernel (a session is connected to it, its process lives) and a kernel
+	// started on purpose with kernels start stay.
 	gw := []string{"--gateway-url", js.URL, "--gateway-token", js.Token}
+	g := &gatewayFlags{kernel: "python3"}
+	live, err := c.StartKernel(ctx, g.startOptions("run-live"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := c.Connect(ctx, live.ID, jupyter.SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close()
+	for k, v := range g.startOptions("run-live").Env {
+		ls.SetEnv(ctx, k, v) // Jupyter Server ignores the start's env: mark from inside, as a run does
+	}
+	code, kept, _ := runCLI(t, ctx, append([]string{"kernels", "start"}, gw...)...)
+	if code != 0 {
+		t.Fatalf("kernels start: exit %d", code)
+	}
+	keptID := strings.TrimSpace(kept)
+	ks0, _ := c.Connect(ctx, keptID, jupyter.SessionOptions{})
+	for k, v := range g.startOptions(keptLabel).Env {
+		ks0.SetEnv(ctx, k, v)
+	}
+	ks0.Close()
+
 	code, out, errs := runCLI(t, ctx, append([]string{"kernels", "prune"}, gw...)...)
-	if code != 0 || !strings.Contains(errs, "pruned 1 kernel(s)") || strings.Contains(out, foreign.ID) {
+	if code != 0 || !strings.Contains(errs, "pruned 1 kernel(s)") || strings.Contains(out, foreign.ID) || strings.Contains(out, live.ID) || strings.Contains(out, keptID) {
 		t.Fatalf("prune: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 	ks := mustList(t, c)
-	if len(ks) != 1 || ks[0].ID != foreign.ID {
-		t.Fatalf("after prune: %+v, want only the foreign kernel", ks)
+	if len(ks) != 3 {
+		t.Fatalf("after prune: %+v, want the foreign, the live and the kept kernel", ks)
 	}
+	ls.Close()
+	c.DeleteKernel(ctx, live.ID)
+	c.DeleteKernel(ctx, keptID)
 
 	code, out, _ = runCLI(t, ctx, append([]string{"kernels", "list"}, gw...)...)
 	if code != 0 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, foreign.ID) {
