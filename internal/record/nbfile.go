@@ -131,7 +131,16 @@ func (n *nbFile) write(cells []nbCell) error {
 	swap := filepath.Join(n.dir, swapFile)
 	os.Remove(swap)
 	if err := os.Link(live, swap); err != nil {
-		return fmt.Errorf("write %s: %w", NotebookFile, err)
+		// A file system without hard links: the twin becomes the notebook
+		// and a copy of it the next twin, at the cost of the copy.
+		if err := os.Rename(filepath.Join(n.dir, twinFile), live); err != nil {
+			return fmt.Errorf("write %s: %w", NotebookFile, err)
+		}
+		n.live.Close()
+		n.live = n.twin
+		n.tailLens = lens
+		n.size = max(n.size, n.frozenEnd+int64(len(data)))
+		return n.makeTwin()
 	}
 	if err := os.Rename(filepath.Join(n.dir, twinFile), live); err != nil {
 		return fmt.Errorf("write %s: %w", NotebookFile, err)
