@@ -2,6 +2,10 @@ package jupyter_test
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/analyst-dev/analyst/jupyter"
@@ -18,5 +22,29 @@ func BenchmarkExecute(b *testing.B) {
 		if err != nil || res.Status != "ok" {
 			b.Fatalf("Execute: %+v, %v", res, err)
 		}
+	}
+}
+
+// BenchmarkUpload uploads a 16 MB file into a kernel of a real server.
+//
+//	go test -run '^$' -bench Upload -benchtime 3x ./jupyter
+func BenchmarkUpload(b *testing.B) {
+	_, s := newSession(b, jupyter.SessionOptions{})
+	ctx := context.Background()
+	local := filepath.Join(b.TempDir(), "data.bin")
+	data := make([]byte, 16<<20)
+	rand.Read(data)
+	if err := os.WriteFile(local, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for i := 0; b.Loop(); i++ {
+		name := fmt.Sprintf("data-%d.bin", i)
+		if err := s.Upload(ctx, local, name); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		s.Remove(ctx, name)
+		b.StartTimer()
 	}
 }
