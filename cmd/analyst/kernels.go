@@ -79,8 +79,12 @@ func listKernels(ctx context.Context, io *console.IO, g *gatewayFlags, asJSON bo
 	return tw.Flush()
 }
 
-// probeTimeout bounds the question put to each idle kernel by prune.
-const probeTimeout = 10 * time.Second
+// probeTimeout bounds the question put to each kernel by prune; an
+// interrupted kernel first ends its cell, and gets interruptedProbeTimeout.
+const (
+	probeTimeout            = 30 * time.Second
+	interruptedProbeTimeout = 60 * time.Second
+)
 
 // pruneOptions are the flags of kernels prune.
 type pruneOptions struct {
@@ -255,14 +259,16 @@ func orphan(ctx context.Context, c *jupyter.Client, k jupyter.Kernel) string {
 	if k.Connections > 0 {
 		return "in use (a client is connected)"
 	}
+	wait := probeTimeout
 	if k.ExecutionState == "busy" {
 		if err := c.InterruptKernel(ctx, k.ID); err != nil {
 			return "busy, and the interrupt failed: " + oneLine(err.Error())
 		}
+		wait = interruptedProbeTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	s, err := c.Connect(ctx, k.ID, jupyter.SessionOptions{CellTimeout: probeTimeout})
+	s, err := c.Connect(ctx, k.ID, jupyter.SessionOptions{CellTimeout: wait})
 	if err != nil {
 		return "cannot ask it: " + oneLine(err.Error())
 	}
