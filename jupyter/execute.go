@@ -20,6 +20,13 @@ func (s *Session) Execute(ctx context.Context, code string) (*Result, error) {
 	return s.execute(ctx, code, false)
 }
 
+// ExecuteSilent runs code as a silent cell, as Execute does: the kernel
+// sends no execute_result, keeps no history of it and does not advance its
+// execution count. What the code prints still comes back.
+func (s *Session) ExecuteSilent(ctx context.Context, code string) (*Result, error) {
+	return s.execute(ctx, code, true)
+}
+
 // Aborted requests. A kernel aborts the requests that reach it just after a
 // cell failed (ipykernel's stop_on_error_timeout, 0.1 s): such a cell never
 // ran, so it is sent again, a little later, up to abortAttempts times.

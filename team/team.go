@@ -33,6 +33,10 @@ type Message struct {
 	Next string
 	// Duration is how long the agent took to produce the message.
 	Duration time.Duration
+	// State, when not empty, describes the kernel's variables after the
+	// message's cells (names, types, shapes), for the agents that plan and
+	// write the next steps.
+	State string
 }
 
 // Usage counts LLM tokens. It is also the usage's form in events.jsonl.

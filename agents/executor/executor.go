@@ -163,6 +163,7 @@ func (e *Executor) Act(ctx context.Context, history []team.Message, emit func(te
 			msg.Content += "\n\nA note from the person: " + note
 		}
 	}
+	msg.State = e.state(ctx)
 	return msg, nil
 }
 

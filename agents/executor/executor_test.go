@@ -189,3 +189,48 @@ func TestRebuildStateAfterRestart(t *testing.T) {
 		t.Errorf("content:\n%s\nwant prefix:\n%s", msg.Content, want)
 	}
 }
+
+// quietKernel is a kernel that also answers silent requests: the state
+// card's.
+type quietKernel struct {
+	kernel
+	state  *jupyter.Result
+	err    error
+	silent []string
+}
+
+func (k *quietKernel) ExecuteSilent(_ context.Context, code string) (*jupyter.Result, error) {
+	k.silent = append(k.silent, code)
+	return k.state, k.err
+}
+
+func TestActDescribesTheKernelState(t *testing.T) {
+	ok := &jupyter.Result{Status: "ok", ExecutionCount: 1, Outputs: []jupyter.Output{{Type: "stream", Name: "stdout", Text: "4242.42\n"}}}
+	card := &jupyter.Result{Status: "ok", Outputs: []jupyter.Output{{Type: "stream", Name: "stdout", Text: "answer: float = 4242.42\ndf: DataFrame 9994x21 columns Region, Sales"}}}
+	tests := []struct {
+		name  string
+		state *jupyter.Result
+		err   error
+		want  string
+	}{
+		{"card", card, nil, "answer: float = 4242.42\ndf: DataFrame 9994x21 columns Region, Sales"},
+		{"no variables", &jupyter.Result{Status: "ok"}, nil, "(no variables yet)"},
+		{"failed", nil, errors.New("connection lost"), ""},
+		{"exception", &jupyter.Result{Status: "error", Error: &jupyter.ExecError{Name: "RecursionError"}}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := &quietKernel{kernel: kernel{results: []*jupyter.Result{ok}}, state: tt.state, err: tt.err}
+			msg, _ := act(t, New(k, Options{}), history("```python\nanswer = 4242.42\nprint(answer)\n```"))
+			if msg.State != tt.want {
+				t.Errorf("state %q, want %q", msg.State, tt.want)
+			}
+			if len(k.ran) != 1 || len(k.silent) != 1 || k.silent[0] != stateCode {
+				t.Errorf("ran %d cells and %d silent requests, want 1 and the state code", len(k.ran), len(k.silent))
+			}
+			if !strings.HasPrefix(msg.Content, "[cell 1] ok") {
+				t.Errorf("content %q", msg.Content)
+			}
+		})
+	}
+}

@@ -83,7 +83,7 @@ func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.
 		}
 	}
 	a.seen = len(history)
-	resp, err := a.model.Complete(ctx, a.client, Name, a.msgs, []llm.Tool{Tool}, emit)
+	resp, err := a.model.Ask(ctx, a.client, Name, a.prompt, []llm.Tool{Tool}, emit)
 	if err != nil {
 		return team.Message{}, err
 	}
@@ -160,4 +160,33 @@ func parseArguments(args string) (code, problem string) {
 		return "", `the "code" field is empty`
 	}
 	return code, ""
+}
+
+// prompt is the transcript within budget tokens: the system prompt, then
+// steps: each request (pinned), each answer with tool calls together with
+// the tool results that follow it, and each answer without (a final answer,
+// or one restored from an earlier run's records).
+func (a *Agent) prompt(budget int) []llm.Message {
+	var steps []chat.Step
+	for _, m := range a.msgs[1:] {
+		switch {
+		case m.Role == "tool" && len(steps) > 0:
+			s := &steps[len(steps)-1]
+			s.Msgs = append(s.Msgs, m)
+			s.Results = append(s.Results, m.Content)
+		case m.Role == "assistant" && len(m.ToolCalls) > 0:
+			s := chat.Step{Msgs: []llm.Message{m}, Asked: m.Content}
+			for _, call := range m.ToolCalls {
+				if code, problem := parseArguments(call.Arguments); problem == "" {
+					s.Code = append(s.Code, code)
+				}
+			}
+			steps = append(steps, s)
+		case m.Role == "assistant":
+			steps = append(steps, chat.Step{Msgs: []llm.Message{m}, Asked: m.Content})
+		default: // a request
+			steps = append(steps, chat.Step{Msgs: []llm.Message{m}, Pinned: true, Asked: m.Content})
+		}
+	}
+	return chat.Fit(a.msgs[:1], steps, nil, budget)
 }

@@ -266,3 +266,68 @@ func TestPrompt(t *testing.T) {
 		}
 	}
 }
+
+// printRunner runs no code: each cell prints its number and 3,000
+// characters of rows.
+type printRunner struct{ cells int }
+
+func (r *printRunner) RunCode(_ context.Context, _, code string, _ func(team.Event)) (cell.Cell, error) {
+	r.cells++
+	c := cell.New(r.cells, "python", code)
+	text := fmt.Sprintf("value %d\n%s", r.cells*7, strings.Repeat("row\n", 750))
+	c.Result = &jupyter.Result{Status: "ok", ExecutionCount: r.cells, Outputs: []jupyter.Output{{Type: "stream", Name: "stdout", Text: text}}}
+	return c, nil
+}
+
+func (*printRunner) Cap() int { return cell.DefaultCap }
+
+// TestTranscriptWithinBudget runs 30 tool calls within a budget of 4,000
+// tokens: every prompt fits, every tool result follows the call it answers,
+// and the last prompt holds the request, the first cell's number in its
+// compacted line and the last cells in full.
+func TestTranscriptWithinBudget(t *testing.T) {
+	const calls, budget = 30, 4000
+	srv := llmtest.NewServer(t)
+	n := 0
+	srv.Respond(func(llmtest.Request) llmtest.Reply {
+		if n++; n > calls {
+			return llmtest.Reply{Content: "Done: value 7."}
+		}
+		return llmtest.Reply{Content: fmt.Sprintf("Step %d.", n), ToolCalls: []llmtest.ToolCall{{ID: fmt.Sprintf("call-%d", n), Name: ToolName, Arguments: fmt.Sprintf(`{"code": "print(step(%d))"}`, n)}}}
+	})
+	a := New(newClient(t, srv.URL), chat.Model{Name: "m", ContextBudget: budget}, "You analyse.", &printRunner{})
+	out := team.Run(t.Context(), "Find the values.", []team.Agent{a}, nil, team.Options{MaxTurns: calls + 5})
+	if out.Reason != team.StopTerminated {
+		t.Fatalf("run ended %s: %v", out.Reason, out.Err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != calls+1 {
+		t.Fatalf("%d requests, want %d", len(reqs), calls+1)
+	}
+	for i, r := range reqs {
+		msgs := make([]llm.Message, len(r.Messages))
+		called := map[string]bool{}
+		for j, m := range r.Messages {
+			msgs[j] = llm.Message{Role: m.Role, Content: m.Content}
+			for _, tc := range m.ToolCalls {
+				called[tc.ID] = true
+				msgs[j].ToolCalls = append(msgs[j].ToolCalls, llm.ToolCall{Name: tc.Name, Arguments: tc.Arguments})
+			}
+			if m.Role == "tool" && !called[m.ToolCallID] {
+				t.Errorf("request %d: the result of %s comes without its call", i+1, m.ToolCallID)
+			}
+		}
+		if got := chat.Tokens(msgs); got > budget {
+			t.Errorf("request %d has a prompt of %d tokens, over %d", i+1, got, budget)
+		}
+	}
+	var last strings.Builder
+	for _, m := range reqs[calls].Messages {
+		last.WriteString(m.Content + "\n")
+	}
+	for _, want := range []string{"Find the values.", "- asked: Step 1. | ran: print(step(1)) | [cell 1] ok printed: value 7", "[cell 30] ok, execution count 30"} {
+		if !strings.Contains(last.String(), want) {
+			t.Errorf("the last prompt lacks %q:\n%s", want, last.String())
+		}
+	}
+}

@@ -17,10 +17,10 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"text/tabwriter"
 	"time"
 
+	"github.com/analyst-dev/analyst/internal/testkit/benchkit"
 	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 )
@@ -31,14 +31,10 @@ func main() {
 	ns := flag.String("n", "1,4,16,32", "comma-separated numbers of concurrent sessions")
 	launch := flag.Duration("launch-timeout", 120*time.Second, "analyst's --launch-timeout")
 	flag.Parse()
-	var counts []int
-	for _, f := range strings.Split(*ns, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			fmt.Fprintf(os.Stderr, "scalebench: -n %q: want positive integers\n", *ns)
-			os.Exit(2)
-		}
-		counts = append(counts, n)
+	counts, err := benchkit.Counts(*ns)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "scalebench:", err)
+		os.Exit(2)
 	}
 	if err := run(ctx, counts, *launch, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "scalebench:", err)
@@ -54,35 +50,6 @@ const (
 		"print(df.groupby('region')['sales'].sum().to_string())"
 	cellOutput = "West    250000" // the cell prints East 249500, West 250000
 )
-
-// scriptTB is the least of a testing.TB that llmtest.NewServer needs outside
-// a test: cleanups run by close, errors are counted.
-type scriptTB struct {
-	testing.TB // nil: any other method panics
-	mu         sync.Mutex
-	cleanups   []func()
-	errs       []string
-}
-
-func (t *scriptTB) Helper() {}
-
-func (t *scriptTB) Cleanup(f func()) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.cleanups = append(t.cleanups, f)
-}
-
-func (t *scriptTB) Errorf(format string, args ...any) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.errs = append(t.errs, fmt.Sprintf(format, args...))
-}
-
-func (t *scriptTB) close() {
-	for i := len(t.cleanups) - 1; i >= 0; i-- {
-		t.cleanups[i]()
-	}
-}
 
 // respond plays the script for every session at once: the model names
 // which agent asks, the history how far it got.
@@ -115,11 +82,9 @@ func run(ctx context.Context, counts []int, launch time.Duration, out io.Writer)
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "analyst")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/analyst")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build analyst: %w", err)
+	bin, err := benchkit.Build(ctx, dir)
+	if err != nil {
+		return err
 	}
 	work := filepath.Join(dir, "kernels")
 	if err := os.Mkdir(work, 0o755); err != nil {
@@ -130,8 +95,8 @@ func run(ctx context.Context, counts []int, launch time.Duration, out io.Writer)
 		return err
 	}
 	defer srv.Stop()
-	tb := &scriptTB{}
-	defer tb.close()
+	tb := &llmtest.Standalone{}
+	defer tb.Close()
 	llm := llmtest.NewServer(tb)
 	llm.Respond(respond)
 
@@ -144,8 +109,8 @@ func run(ctx context.Context, counts []int, launch time.Duration, out io.Writer)
 		results = append(results, r)
 		fmt.Fprintf(os.Stderr, "scalebench: N=%d done: %d/%d in %s\n", n, r.ok, n, r.wall.Round(10*time.Millisecond))
 	}
-	if len(tb.errs) > 0 {
-		return fmt.Errorf("the scripted LLM server: %s", tb.errs[0])
+	if err := tb.Err(); err != nil {
+		return err
 	}
 	printTable(out, results)
 	return nil
@@ -191,7 +156,7 @@ func phase(ctx context.Context, bin, dir string, srv *jupytertest.Server, llmURL
 			s.ready = readyIn(text)
 			s.ok = err == nil // exit 0: the planner finished
 			if !s.ok {
-				s.failed = fmt.Sprintf("session %d: %v: %s", i, err, lastLines(text, 3))
+				s.failed = fmt.Sprintf("session %d: %v: %s", i, err, benchkit.LastLines(text, 3))
 			}
 		})
 	}
@@ -247,11 +212,6 @@ func readyIn(out string) time.Duration {
 	}
 	d, _ := time.ParseDuration(m[1])
 	return d
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], " | ")
 }
 
 // clockTick is the unit of /proc/PID/stat's times (USER_HZ, 100 on Linux).

@@ -123,6 +123,8 @@ func hint(err error) string {
 		return "check the account's plan and billing"
 	case llm.ToolsUnsupported:
 		return "use --mode team, whose agents need no tool calling"
+	case llm.ContextLength:
+		return "lower --context-budget (or " + envContextBudget + ") below the model's context window, e.g. 5000 for an 8k-token model"
 	}
 	return ""
 }

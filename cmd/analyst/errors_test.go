@@ -38,6 +38,8 @@ func TestExplain(t *testing.T) {
 		{&llm.Error{Kind: llm.NoModel}, "no model given: set --model or ANALYST_MODEL"},
 		{&llm.Error{Kind: llm.ToolsUnsupported, Model: "m", BaseURL: base, Status: 400, Message: "no tools"},
 			`model "m" at ` + base + ` does not support tool calling (400): no tools: use --mode team, whose agents need no tool calling`},
+		{fmt.Errorf("planner: %w", &llm.Error{Kind: llm.ContextLength, Model: "m", Status: 400, Message: "This model's maximum context length is 8192 tokens."}),
+			`planner: the prompt is longer than model "m"'s context window (400): This model's maximum context length is 8192 tokens.: lower --context-budget (or ANALYST_CONTEXT_BUDGET) below the model's context window, e.g. 5000 for an 8k-token model`},
 		{&llm.Error{Kind: llm.RateLimited, Status: 429}, "the LLM server is rate limiting requests (429)"},
 		{errors.New("two\nlines"), "two lines"},
 	}

@@ -36,6 +36,9 @@ const (
 	envModel   = "ANALYST_MODEL"
 )
 
+// envContextBudget is --context-budget's default.
+const envContextBudget = "ANALYST_CONTEXT_BUDGET"
+
 const defaultModel = "gpt-4o-mini"
 
 // The architectures of a run.
@@ -59,6 +62,7 @@ type runOptions struct {
 	cellTimeout  time.Duration
 	outputCap    int
 	maxOutput    int
+	budget       int // --context-budget; validate resolves 0
 	promptsDir   string
 	out          string
 	verbose      bool
@@ -138,6 +142,7 @@ func (opts *runOptions) register(f *pflag.FlagSet) {
 	f.DurationVar(&opts.cellTimeout, "cell-timeout", 120*time.Second, "interrupt a cell after this long; the kernel keeps its state")
 	f.IntVar(&opts.outputCap, "output-cap", cell.DefaultCap, "characters of each cell's output the LLM sees")
 	f.IntVar(&opts.maxOutput, "max-output", 4<<20, "bytes of output kept per cell; the rest is counted and dropped")
+	f.IntVar(&opts.budget, "context-budget", 0, fmt.Sprintf("most tokens of each LLM prompt (estimated, 4 characters a token); older steps are compacted to one line each (env %s, default %d)", envContextBudget, chat.DefaultBudget))
 	f.StringVar(&opts.promptsDir, "prompts", "", "directory with planner.md / writer.md / tool.md overriding the built-in prompts")
 	f.BoolVarP(&opts.verbose, "verbose", "v", false, "show each cell's code again when it runs")
 	f.StringVar(&opts.mode, "mode", modeTeam, "team: planner, writer and executor take turns; tool: one agent calls an execute_code tool")
@@ -173,6 +178,9 @@ func (o *runOptions) validate() error {
 		seen[base] = d
 	}
 	if err := checkCellLimits(o.cellTimeout, o.outputCap, o.maxOutput); err != nil {
+		return err
+	}
+	if err := o.resolveBudget(); err != nil {
 		return err
 	}
 	switch {
@@ -236,8 +244,27 @@ func checkOut(dir string, force bool) error {
 	return nil
 }
 
+// resolveBudget sets the context budget from the environment or the default
+// when --context-budget was not given, and checks it.
+func (o *runOptions) resolveBudget() error {
+	if o.budget == 0 {
+		o.budget = chat.DefaultBudget
+		if v := os.Getenv(envContextBudget); v != "" {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return usageErrorf("%s=%q is not a number of tokens", envContextBudget, v)
+			}
+			o.budget = n
+		}
+	}
+	if o.budget < chat.MinBudget {
+		return usageErrorf("--context-budget must be at least %d tokens, got %d", chat.MinBudget, o.budget)
+	}
+	return nil
+}
+
 func (o *runOptions) sampling(name string) chat.Model {
-	m := chat.Model{Name: firstNonEmpty(name, o.model, os.Getenv(envModel), defaultModel)}
+	m := chat.Model{Name: firstNonEmpty(name, o.model, os.Getenv(envModel), defaultModel), ContextBudget: o.budget}
 	m.Temperature = o.temperature.ptr()
 	m.TopP = o.topP.ptr()
 	return m
@@ -406,11 +433,12 @@ func (o *runOptions) meta(started time.Time) record.Meta {
 		Version: buildVersion(),
 		Started: started,
 		Limits: map[string]string{
-			"max-turns":    fmt.Sprint(o.maxTurns),
-			"timeout":      o.timeout.String(),
-			"max-tokens":   fmt.Sprint(o.maxTokens),
-			"cell-timeout": o.cellTimeout.String(),
-			"output-cap":   fmt.Sprint(o.outputCap),
+			"max-turns":      fmt.Sprint(o.maxTurns),
+			"timeout":        o.timeout.String(),
+			"max-tokens":     fmt.Sprint(o.maxTokens),
+			"cell-timeout":   o.cellTimeout.String(),
+			"output-cap":     fmt.Sprint(o.outputCap),
+			"context-budget": fmt.Sprint(o.budget),
 		},
 		PriceIn:  o.priceIn,
 		PriceOut: o.priceOut,

@@ -64,6 +64,7 @@ func TestUsageErrors(t *testing.T) {
 		{"prune all without a terminal", []string{"kernels", "prune", "--all", "--gateway-url", "http://127.0.0.1:1"}, "analyst: --all deletes every idle kernel on the gateway, also other people's: add --yes to confirm, or --dry-run to see which"},
 		{"max turns", []string{"run", "-t", "x", "--max-turns", "0"}, "analyst: --max-turns must be at least 1, got 0"},
 		{"temperature", []string{"run", "-t", "x", "--temperature", "3"}, "analyst: --temperature must be between 0 and 2, got 3"},
+		{"context budget", []string{"run", "-t", "x", "--context-budget", "500"}, "analyst: --context-budget must be at least 2000 tokens, got 500"},
 		{"malformed URL", []string{"run", "-t", "x", "--gateway-url", "ftp://host"}, `analyst: invalid gateway URL "ftp://host": scheme must be http or https`},
 		{"unknown flag", []string{"run", "--colour"}, "analyst: unknown flag: --colour"},
 		{"unknown command", []string{"frobnicate"}, `analyst: unknown command "frobnicate" for "analyst"`},

@@ -165,6 +165,15 @@ func (h *Handle) Execute(ctx context.Context, code string) (*jupyter.Result, err
 	return s.Execute(ctx, code)
 }
 
+// ExecuteSilent runs code as a silent cell once the kernel is ready.
+func (h *Handle) ExecuteSilent(ctx context.Context, code string) (*jupyter.Result, error) {
+	s, err := h.Wait(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecuteSilent(ctx, code)
+}
+
 // Restart restarts the kernel (its variables are lost) and uploads the data
 // files again.
 func (h *Handle) Restart(ctx context.Context) error {

@@ -40,13 +40,16 @@ const (
 	Stream
 	// NoModel is a request that names no model.
 	NoModel
+	// ContextLength is a request whose prompt is longer than the model's
+	// context window, as the server counted it.
+	ContextLength
 )
 
 var kindNames = [...]string{
 	Server: "server", Auth: "auth", ModelNotFound: "model not found", NotFound: "not found",
 	BadRequest: "bad request", ToolsUnsupported: "tools unsupported", RateLimited: "rate limited",
 	Quota: "quota", Network: "network", Timeout: "timeout", Stream: "stream",
-	NoModel: "no model",
+	NoModel: "no model", ContextLength: "context length",
 }
 
 // String returns the kind's name, such as "rate limited".
@@ -106,6 +109,8 @@ func (e *Error) describe() string {
 		return fmt.Sprintf("no chat completions endpoint at %s (404)", e.BaseURL)
 	case NoModel:
 		return "no model given"
+	case ContextLength:
+		return withMsg(fmt.Sprintf("the prompt is longer than model %q's context window (%s)", e.Model, e.status()))
 	case BadRequest:
 		return withMsg(fmt.Sprintf("the LLM server rejected the request for model %q (%s)", e.Model, e.status()))
 	case ToolsUnsupported:
@@ -212,6 +217,15 @@ func codeString(code any, typ string) string {
 // ("auto" tool choice requires --enable-auto-tool-choice), llama.cpp ("tools
 // param requires --jinja flag"), and function calling refusals.
 var toolsUnsupported = regexp.MustCompile(`(?i)(does ?n[o']t support (tools|tool[ _]?(calls|calling|use)|function[ _]?calling)|tools? (are|is) not supported|(tool|function)[ _]?(calls?|calling|choice) (is )?not (supported|enabled|available)|enable-auto-tool-choice|tool-call-parser|requires --jinja|unsupported (parameter|argument).{0,20}tools)`)
+
+// contextTooLong matches the messages of servers refusing a prompt longer
+// than the model's context window: OpenAI ("This model's maximum context
+// length is 8192 tokens. However, your messages resulted in ..."), vLLM (the
+// same sentence, or "The decoder prompt (length N) is longer than the
+// maximum model length of M"), llama.cpp ("request (N tokens) exceeds the
+// available context size (M tokens)", type exceed_context_size_error) and
+// Ollama ("input length exceeds the context length").
+var contextTooLong = regexp.MustCompile(`(?i)(context_length_exceeded|exceed_context_size|maximum context length|context length (is )?exceeded|exceeds? (the )?(available |maximum )?context (size|length|window)|longer than the maximum model length|prompt is too long)`)
 
 // modelMentioned matches 404 messages about a model rather than a path.
 var modelMentioned = regexp.MustCompile(`(?i)(model|deployment)`)

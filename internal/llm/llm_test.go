@@ -402,8 +402,18 @@ func TestErrorsNotRetried(t *testing.T) {
 		status int
 		msg    string
 	}{
-		{"bad request", llmtest.Reply{Status: 400, ErrorMessage: "This model's maximum context length is 8192 tokens.\nPlease reduce.", ErrorCode: "context_length_exceeded"},
-			false, llm.BadRequest, 400, `the LLM server rejected the request for model "test-model" (400): This model's maximum context length is 8192 tokens. Please reduce.`},
+		{"bad request", llmtest.Reply{Status: 400, ErrorMessage: "Invalid value for 'temperature': 3 is greater than the maximum of 2.", ErrorCode: "invalid_value"},
+			false, llm.BadRequest, 400, `the LLM server rejected the request for model "test-model" (400): Invalid value for 'temperature': 3 is greater than the maximum of 2.`},
+		{"openai context", llmtest.Reply{Status: 400, ErrorMessage: "This model's maximum context length is 8192 tokens.\nPlease reduce.", ErrorCode: "context_length_exceeded"},
+			false, llm.ContextLength, 400, `the prompt is longer than model "test-model"'s context window (400): This model's maximum context length is 8192 tokens. Please reduce.`},
+		{"vllm context", llmtest.Reply{Status: 400, RawBody: `{"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 5120 tokens (5120 in the messages, 0 in the completion). Please reduce the length of the messages or completion.","type":"BadRequestError","param":null,"code":400}`},
+			false, llm.ContextLength, 400, `the prompt is longer than model "test-model"'s context window (400): This model's maximum context length is 4096 tokens. However, you requested 5120 tokens (5120 in the messages, 0 in the completion). Please reduce the length of the messages or completion.`},
+		{"vllm v1 context", llmtest.Reply{Status: 400, RawBody: `{"object":"error","message":"The decoder prompt (length 9000) is longer than the maximum model length of 8192. Make sure that ` + "`max_model_len`" + ` is no smaller than the number of text tokens.","type":"BadRequestError","code":400}`},
+			false, llm.ContextLength, 400, `the prompt is longer than model "test-model"'s context window (400): The decoder prompt (length 9000) is longer than the maximum model length of 8192. Make sure that ` + "`max_model_len`" + ` is no smaller than the number of text tokens.`},
+		{"llama.cpp context", llmtest.Reply{Status: 400, RawBody: `{"error":{"code":400,"message":"request (4476 tokens) exceeds the available context size (4096 tokens), try increasing it","type":"exceed_context_size_error","n_prompt_tokens":4476,"n_ctx":4096}}`},
+			false, llm.ContextLength, 400, `the prompt is longer than model "test-model"'s context window (400): request (4476 tokens) exceeds the available context size (4096 tokens), try increasing it`},
+		{"ollama context", llmtest.Reply{Status: 500, RawBody: `{"error":"input length exceeds the context length"}`},
+			false, llm.ContextLength, 500, `the prompt is longer than model "test-model"'s context window (500): input length exceeds the context length`},
 		{"ollama tools", llmtest.Reply{Status: 400, ErrorMessage: "registry.ollama.ai/library/gemma:2b does not support tools"},
 			true, llm.ToolsUnsupported, 400, `model "test-model" at {base} does not support tool calling (400): registry.ollama.ai/library/gemma:2b does not support tools`},
 		{"vllm tools", llmtest.Reply{Status: 400, ErrorMessage: `"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set`},

@@ -184,7 +184,11 @@ func (c *Client) httpFailure(f *failure, req Request, a *attempt, status int, ms
 	e.Status, e.Message = status, msg
 	f.reason = fmt.Sprintf("%d %s", status, strings.ToLower(http.StatusText(status)))
 	tools := len(req.Tools) > 0 && toolsUnsupported.MatchString(msg)
+	tooLong := code == "context_length_exceeded" || code == "exceed_context_size_error" || contextTooLong.MatchString(msg)
 	switch {
+	case tooLong && status != http.StatusUnauthorized && status != http.StatusForbidden && status != http.StatusTooManyRequests:
+		// Also a 500: Ollama's runner fails that way.
+		e.Kind, f.retry = ContextLength, false
 	case tools && status <= http.StatusNotImplemented:
 		e.Kind, f.retry = ToolsUnsupported, false
 	case status == http.StatusUnauthorized:

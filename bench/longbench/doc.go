@@ -1,0 +1,26 @@
+// Command longbench measures long analyses: one "analyst run" whose
+// scripted planner asks for N extra steps after a first one, each cell
+// printing about 1 MB, on a local Jupyter Server and the project's scripted
+// OpenAI-compatible server, for N = 10, 20 and 40. It prints a table:
+//
+//   - wall: the run's wall time;
+//   - CPU and share: analyst's user+sys CPU seconds (the child's rusage) and
+//     their share of the wall time;
+//   - peak RSS: the child's rusage maxrss;
+//   - records, 1st and k-th MB cell: the record-keeping cost of the first
+//     cell that prints 1 MB and of the 40th (k = 40, or the last when N is
+//     smaller), read from events.jsonl as the time from its cell_finished
+//     event to the executor's message event that follows (recording the cell, drawing it,
+//     rendering it for the LLM and, since the context budget, the kernel
+//     state request, a few milliseconds);
+//   - max prompt and total prompt: estimated tokens (4 bytes each, as the
+//     scripted server counts usage) of the largest request and of all of
+//     them, counted at the scripted server;
+//   - recall: whether the number printed by the first step's cell was in the
+//     planner's last prompt (the one that writes the summary).
+//
+// The analyst binary is built from the working tree unless -bin names one
+// (to measure another commit, build it there and pass it).
+//
+//	go run ./bench/longbench [-n 10,20,40] [-bin PATH] [-- extra analyst run flags]
+package main
