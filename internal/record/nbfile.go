@@ -2,7 +2,6 @@ package record
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -191,23 +190,21 @@ func sum(xs []int64) int64 {
 // with the separator that joins it to the one before (after when first is
 // false, the first cell of the array, has none).
 func renderTail(cells []nbCell, afterFrozen bool) (tail []byte, lens []int64, err error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("  ", " ")
+	var b []byte
 	for i, c := range cells {
-		start := b.Len()
+		start := len(b)
 		if i > 0 || afterFrozen {
-			b.WriteString(",\n")
+			b = append(b, ",\n"...)
 		}
-		b.WriteString("  ")
-		if err := enc.Encode(nbCellJSON(c)); err != nil {
+		b = append(b, "  "...)
+		compact, err := marshal(nbCellJSON(c))
+		if err != nil {
 			return nil, nil, err
 		}
-		b.Truncate(b.Len() - 1) // Encode's newline
-		lens = append(lens, int64(b.Len()-start))
+		b = indentJSON(b, compact, "  ", " ")
+		lens = append(lens, int64(len(b)-start))
 	}
-	return b.Bytes(), lens, nil
+	return b, lens, nil
 }
 
 // nbSuffix closes the cells array and writes the notebook's metadata.
