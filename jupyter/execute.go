@@ -118,6 +118,7 @@ wait:
 	}
 
 	res, err := c.finish()
+	redact(res, s.opts.Redact)
 	res.Duration = time.Since(start)
 	res.TimedOut = timedOut
 	res.Canceled = canceled

@@ -59,6 +59,10 @@ type SessionOptions struct {
 	// MaxOutputBytes bounds the output kept per cell; the default is
 	// 4 MiB. Output past it is dropped and counted in Result.DroppedBytes.
 	MaxOutputBytes int
+	// Redact, if set, is applied to the text of every result before Execute
+	// returns it (streams, tracebacks, text-like MIME values): a caller
+	// scrubs secrets from the kernel's output with it.
+	Redact func(string) string
 }
 
 // Session is a WebSocket connection to one kernel. Cells run one at a

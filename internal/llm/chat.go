@@ -22,7 +22,7 @@ import (
 func (c *Client) Stream(ctx context.Context, req Request, onDelta func(string)) (Response, error) {
 	delivered := false // content reached onDelta since the last restart
 	first := true      // the next delta is its attempt's first
-	return c.retry(ctx, req, c.cfg.StallTimeout, func(ctx context.Context) (Response, error) {
+	resp, err := c.retry(ctx, req, c.cfg.StallTimeout, func(ctx context.Context) (Response, error) {
 		first = true
 		return c.streamOnce(ctx, req, func(s string) {
 			if first && delivered && req.OnRestart != nil {
@@ -34,6 +34,8 @@ func (c *Client) Stream(ctx context.Context, req Request, onDelta func(string)) 
 			}
 		})
 	})
+	c.scrub(&resp)
+	return resp, err
 }
 
 // streamOnce makes one streaming attempt.
@@ -46,6 +48,7 @@ func (c *Client) streamOnce(ctx context.Context, req Request, onDelta func(strin
 		return Response{}, err
 	}
 	defer stream.Close()
+	onDelta, flush := c.scrubStream(onDelta)
 
 	var (
 		content strings.Builder
@@ -59,6 +62,7 @@ func (c *Client) streamOnce(ctx context.Context, req Request, onDelta func(strin
 			if resp.FinishReason == "" {
 				return Response{}, errClosedEarly
 			}
+			flush()
 			break
 		}
 		if err != nil {
@@ -91,7 +95,7 @@ func (c *Client) streamOnce(ctx context.Context, req Request, onDelta func(strin
 // Config describes. When the server reports no usage, the usage is
 // estimated and marked so.
 func (c *Client) Complete(ctx context.Context, req Request) (Response, error) {
-	return c.retry(ctx, req, 0, func(ctx context.Context) (Response, error) {
+	resp, err := c.retry(ctx, req, 0, func(ctx context.Context) (Response, error) {
 		r, err := c.api.CreateChatCompletion(ctx, chatRequest(req))
 		if err != nil {
 			return Response{}, err
@@ -107,6 +111,8 @@ func (c *Client) Complete(ctx context.Context, req Request) (Response, error) {
 		resp.Usage = usageOf(&r.Usage, req, resp)
 		return resp, nil
 	})
+	c.scrub(&resp)
+	return resp, err
 }
 
 // usageOf returns the server's usage u, or an estimate when it has none.

@@ -56,6 +56,11 @@ type Config struct {
 	// timed out and is retried.
 	StallTimeout time.Duration
 
+	// Redactor, if set, scrubs secrets from every answer before the caller
+	// sees it: the streamed deltas (holding back what may begin a secret),
+	// the content and the tool calls' arguments.
+	Redactor Redactor
+
 	// OnRetry, if set, is called before each wait for a retry.
 	OnRetry func(RetryEvent)
 	// Sleep waits for d or until ctx is done, returning ctx's error then.

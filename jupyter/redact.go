@@ -1,0 +1,45 @@
+package jupyter
+
+// redact applies f to the text of res that came from the kernel: streams,
+// tracebacks, the exception, and every string of the MIME bundles and their
+// metadata (base64 images too: a secret put there verbatim would otherwise
+// reach the notebook). Streams are scrubbed once merged, so that a secret
+// split between two chunks is found.
+func redact(res *Result, f func(string) string) {
+	if f == nil || res == nil {
+		return
+	}
+	for i := range res.Outputs {
+		o := &res.Outputs[i]
+		o.Text = f(o.Text)
+		for k, v := range o.Data {
+			o.Data[k] = redactValue(v, f)
+		}
+		for k, v := range o.Metadata {
+			o.Metadata[k] = redactValue(v, f)
+		}
+	}
+	if e := res.Error; e != nil {
+		e.Name, e.Value = f(e.Name), f(e.Value)
+		for i, line := range e.Traceback {
+			e.Traceback[i] = f(line)
+		}
+	}
+}
+
+// redactValue applies f to every string in a JSON value.
+func redactValue(v any, f func(string) string) any {
+	switch v := v.(type) {
+	case string:
+		return f(v)
+	case []any:
+		for i, e := range v {
+			v[i] = redactValue(e, f)
+		}
+	case map[string]any:
+		for k, e := range v {
+			v[k] = redactValue(e, f)
+		}
+	}
+	return v
+}

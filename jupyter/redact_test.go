@@ -1,0 +1,57 @@
+package jupyter_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/analyst-dev/analyst/jupyter"
+)
+
+// TestRedact: SessionOptions.Redact scrubs every text a cell produced, a
+// stream's text after its chunks are merged (the secret is written in two
+// flushed halves), MIME values and metadata, and the exception.
+func TestRedact(t *testing.T) {
+	const secret = "SENTINEL-secret-4e1f"
+	_, s := newSession(t, jupyter.SessionOptions{Redact: strings.NewReplacer(secret, "[gone]").Replace})
+	res := run(t, s, `import sys
+s = 'SENTINEL-' + 'secret-4e1f'
+sys.stdout.write(s[:5]); sys.stdout.flush()
+sys.stdout.write(s[5:] + '\n'); sys.stdout.flush()
+display({'text/plain': 'p ' + s, 'text/html': '<b>' + s + '</b>', 'application/json': {'k': [s, 1]}, 'image/png': s}, raw=True, metadata={'note': s})
+raise ValueError('bad ' + s)`)
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), secret) || strings.Contains(string(b), "SENTINEL-secret") {
+		t.Fatalf("the secret is in the result: %s", b)
+	}
+	if got := kinds(res.Outputs); strings.Join(got, " ") != "stream:stdout display_data error" {
+		t.Fatalf("outputs %v", got)
+	}
+	o := res.Outputs[1]
+	want := map[string]any{"text/plain": "p [gone]", "text/html": "<b>[gone]</b>", "application/json": map[string]any{"k": []any{"[gone]", 1.0}}, "image/png": "[gone]"}
+	for k, v := range want {
+		if g, _ := json.Marshal(o.Data[k]); string(g) != mustJSON(t, v) {
+			t.Errorf("Data[%s] = %s, want %s", k, g, mustJSON(t, v))
+		}
+	}
+	if o.Metadata["note"] != "[gone]" {
+		t.Errorf("metadata = %v", o.Metadata)
+	}
+	if res.Outputs[0].Text != "[gone]\n" {
+		t.Errorf("stream = %q", res.Outputs[0].Text)
+	}
+	if res.Error == nil || res.Error.Value != "bad [gone]" || !strings.Contains(res.Outputs[2].Text, "ValueError: bad [gone]") {
+		t.Errorf("error = %+v, output %q", res.Error, res.Outputs[2].Text)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
