@@ -62,8 +62,14 @@ type Options struct {
 	// new temporary directory, removed by Stop, when empty. Stop kills any
 	// kernel process still naming it.
 	RuntimeDir string
-	// Env is added to the server's environment.
+	// Env is added to the server's environment, and so to its kernels'.
 	Env []string
+	// PassEnv names variables of this process's environment that the
+	// kernels get on purpose (a database URL the analysis needs). Otherwise
+	// the server and its kernels get only the variables Python and Jupyter
+	// need to run (PATH, HOME, LANG, LC_*, TZ, TMPDIR, PYTHON*, MPL*, OMP_*,
+	// OPENBLAS_*, MKL_*, Jupyter's own directories): no API key, no token.
+	PassEnv []string
 	// CertFile and KeyFile, when set, make the server speak https (and wss)
 	// with that certificate and key, for a gateway other machines reach.
 	CertFile, KeyFile string
@@ -94,8 +100,9 @@ type Gateway struct {
 type server struct {
 	kind string
 	argv []string
-	env  []string
 }
+
+const kindKG = "Jupyter Kernel Gateway"
 
 // find looks for Kernel Gateway, then for a Python with jupyter_server.
 func find(ctx context.Context, ip string, port int, token, dir string, opts Options) (server, error) {
@@ -112,7 +119,7 @@ func find(ctx context.Context, ip string, port int, token, dir string, opts Opti
 		if opts.CertFile != "" {
 			argv = append(argv, "--KernelGatewayApp.certfile="+opts.CertFile, "--KernelGatewayApp.keyfile="+opts.KeyFile)
 		}
-		return server{kind: "Jupyter Kernel Gateway", argv: argv, env: []string{"KG_AUTH_TOKEN=" + token}}, nil
+		return server{kind: kindKG, argv: argv}, nil
 	}
 	if pys == nil {
 		pys = pythons()
@@ -135,9 +142,7 @@ func find(ctx context.Context, ip string, port int, token, dir string, opts Opti
 		if opts.CertFile != "" {
 			argv = append(argv, "--ServerApp.certfile="+opts.CertFile, "--ServerApp.keyfile="+opts.KeyFile)
 		}
-		// The token goes in the environment, where other users' ps cannot
-		// see it.
-		return server{kind: "Jupyter Server", argv: argv, env: []string{"JUPYTER_TOKEN=" + token}}, nil
+		return server{kind: "Jupyter Server", argv: argv}, nil
 	}
 	return server{}, ErrNotInstalled
 }
@@ -160,6 +165,11 @@ func pythons() []string {
 }
 
 // Start launches the gateway and waits until it answers GET /api.
+//
+// The server and its kernels get an allow-listed environment (see
+// Options.PassEnv), the token reaches the server through a file removed
+// once it runs, and, on Linux, this process is made non-dumpable so that
+// kernels running as the same user cannot read its environment or memory.
 func Start(ctx context.Context, opts Options) (*Gateway, error) {
 	ip := opts.IP
 	if ip == "" {
@@ -185,6 +195,7 @@ func Start(ctx context.Context, opts Options) (*Gateway, error) {
 	if token == "" {
 		token = randomToken()
 	}
+	hideProcess()
 	// A free port can be taken by someone else before the server binds it:
 	// then the server exits at start, and another port is tried.
 	attempts := 1
@@ -238,10 +249,20 @@ func launch(ctx context.Context, opts Options, ip, token, dir string) (*Gateway,
 	}
 	// Not CommandContext: the gateway must outlive a cancelled ctx long
 	// enough for its kernels to be deleted; Stop ends it.
-	cmd := exec.Command(srv.argv[0], srv.argv[1:]...)
+	config := filepath.Join(g.runtimeDir, "analyst-server-config.json")
+	if err := writeConfig(config, token); err != nil {
+		g.removeRuntime()
+		return nil, fmt.Errorf("start %s: %w", srv.kind, err)
+	}
+	cmd := exec.Command(srv.argv[0], append(srv.argv[1:], "--config="+config)...)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), srv.env...), opts.Env...)
-	cmd.Env = append(cmd.Env, "JUPYTER_RUNTIME_DIR="+g.runtimeDir)
+	// Kernels inherit the server's environment, so the server gets only
+	// what they may see. Kernel Gateway passes a kernel no more than its
+	// whitelist when the start request carries an environment: the same.
+	cmd.Env = serverEnv(os.Environ(), opts.PassEnv, append(opts.Env, "JUPYTER_RUNTIME_DIR="+g.runtimeDir))
+	if srv.kind == kindKG {
+		cmd.Env = append(cmd.Env, "KG_ENV_PROCESS_WHITELIST="+strings.Join(names(cmd.Env), ","))
+	}
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.Stdout = g.tail
 	cmd.Stderr = g.tail
@@ -262,7 +283,9 @@ func launch(ctx context.Context, opts Options, ip, token, dir string) (*Gateway,
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	}
-	if err := g.waitReady(ctx, timeout); err != nil {
+	err = g.waitReady(ctx, timeout)
+	removeTokenFiles(g.runtimeDir, config)
+	if err != nil {
 		g.Stop()
 		return nil, err
 	}

@@ -36,3 +36,11 @@ func killStrays(runtimeDir string) {
 		}
 	}
 }
+
+// hideProcess makes this process non-dumpable: its /proc/PID/environ and
+// memory become unreadable, and ptrace refused, to other processes of the
+// same user. Kernels run as that user, and analyst's environment holds the
+// LLM's API key.
+func hideProcess() {
+	syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_DUMPABLE, 0, 0)
+}

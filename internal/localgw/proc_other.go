@@ -12,3 +12,6 @@ func sysProcAttr() *syscall.SysProcAttr {
 
 // killStrays does nothing off Linux: kernels exit when their server does.
 func killStrays(string) {}
+
+// hideProcess does nothing off Linux.
+func hideProcess() {}
