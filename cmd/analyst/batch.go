@@ -105,7 +105,7 @@ func runBatch(ctx context.Context, io *console.IO, opts *batchOptions) error {
 
 	// One local gateway serves every task when none is configured.
 	if firstNonEmpty(opts.run.gateway.url, os.Getenv(envGatewayURL)) == "" {
-		gw, err := localgw.Start(ctx, localgw.Options{Workdir: opts.run.gateway.workdir})
+		gw, err := localgw.Start(ctx, opts.run.gateway.localOptions())
 		if err != nil {
 			return fmt.Errorf("local gateway: %w", err)
 		}
@@ -113,7 +113,7 @@ func runBatch(ctx context.Context, io *console.IO, opts *batchOptions) error {
 		defer onSecondSignal(ctx, func(context.Context) { gw.Stop() })()
 		fmt.Fprintln(io.Err, gw.Describe())
 		for _, r := range runs {
-			r.gateway.url, r.gateway.token = gw.URL, gw.Token
+			r.gateway.url, r.gateway.token, r.gateway.kernelEnv = gw.URL, gw.Token, nil
 		}
 	}
 

@@ -125,7 +125,7 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 			}
 		}()
 	}
-	s, err := client.Connect(ctx, id, jupyter.SessionOptions{CellTimeout: opts.timeout, MaxOutputBytes: opts.maxBytes})
+	s, err := client.Connect(ctx, id, jupyter.SessionOptions{CellTimeout: opts.timeout, MaxOutputBytes: opts.maxBytes, Redact: opts.gateway.redactor(io.Err).Redact})
 	if err != nil {
 		return err
 	}

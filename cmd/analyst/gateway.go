@@ -24,6 +24,7 @@ import (
 	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/internal/localgw"
 	"github.com/analyst-dev/analyst/internal/record"
+	"github.com/analyst-dev/analyst/internal/redact"
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
@@ -48,6 +49,11 @@ type gatewayFlags struct {
 	notices io.Writer
 	// local allows starting a local gateway when none is configured.
 	local bool
+	// kernelEnv names variables the local gateway's kernels get on purpose.
+	kernelEnv []string
+	// secrets scrubs the secrets from kernel output and LLM answers, once
+	// redactor has made it.
+	secrets *redact.Redactor
 }
 
 // register adds the gateway flags; local also adds --workdir and lets the
@@ -56,6 +62,7 @@ func (g *gatewayFlags) register(fs *pflag.FlagSet, local bool) {
 	g.local = local
 	if local {
 		fs.StringVar(&g.workdir, "workdir", "", "working directory of the local gateway started when no --gateway-url is set (default: the current directory)")
+		fs.StringArrayVar(&g.kernelEnv, "kernel-env", nil, "pass this environment variable on to the local gateway's kernels, which otherwise get only what Python needs to run (repeatable)")
 	}
 	fs.StringVar(&g.url, "gateway-url", "", "Jupyter gateway URL, http(s)://host[:port][/base] (env "+envGatewayURL+")")
 	fs.StringVar(&g.token, "gateway-token", "", "gateway auth token (env "+envGatewayToken+")")
@@ -75,11 +82,14 @@ func (g *gatewayFlags) connect(ctx context.Context, w io.Writer) (c *jupyter.Cli
 		if err := g.check(); err != nil {
 			return nil, stop, err
 		}
-		gw, err := localgw.Start(ctx, localgw.Options{Workdir: g.workdir})
+		gw, err := localgw.Start(ctx, g.localOptions())
 		if err != nil {
 			return nil, stop, fmt.Errorf("local gateway: %w", err)
 		}
 		fmt.Fprintln(w, gw.Describe())
+		if g.secrets != nil {
+			g.secrets.Add(secretGatewayToken, gw.Token)
+		}
 		g.url, g.token = gw.URL, gw.Token
 		stop = func() { gw.Stop() }
 	}
@@ -101,10 +111,82 @@ func (g *gatewayFlags) check() error {
 		if g.caCert != "" || g.token != "" {
 			return usageErrorf("--gateway-token and --ca-cert need --gateway-url")
 		}
+		if err := checkPassEnv(g.kernelEnv, g.checkNotSecret); err != nil {
+			return err
+		}
 		return g.checkStart()
+	}
+	if len(g.kernelEnv) > 0 {
+		return usageErrorf("--kernel-env works with the local gateway only: a remote gateway's kernels get KERNEL_* variables (set KERNEL_%s instead)", g.kernelEnv[0])
 	}
 	_, err := g.client()
 	return err
+}
+
+// checkPassEnv checks the names given with --kernel-env: each is set, and
+// its value passes notSecret.
+func checkPassEnv(names []string, notSecret func(name, value string) error) error {
+	for _, name := range names {
+		v, ok := os.LookupEnv(name)
+		switch {
+		case name == "" || strings.ContainsAny(name, "= "):
+			return usageErrorf("--kernel-env takes the name of an environment variable, got %q", name)
+		case !ok:
+			return usageErrorf("--kernel-env %s: no such variable in the environment", name)
+		}
+		if err := notSecret(name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// localOptions are the options of the local gateway the flags ask for.
+func (g *gatewayFlags) localOptions() localgw.Options {
+	return localgw.Options{Workdir: g.workdir, PassEnv: g.kernelEnv}
+}
+
+// Names of the secrets, as their markers show them.
+const (
+	secretAPIKey       = envAPIKey
+	secretGatewayToken = "gateway token"
+)
+
+// secretValues returns the secrets analyst holds: the LLM's API key and the
+// gateway's tokens (from the flag, the environment, the URL, or the local
+// gateway), each a pair of name and value.
+func (g *gatewayFlags) secretValues() [][2]string {
+	out := [][2]string{{secretAPIKey, os.Getenv(envAPIKey)}, {secretGatewayToken, g.token}, {secretGatewayToken, os.Getenv(envGatewayToken)}}
+	if u, err := neturl.Parse(firstNonEmpty(g.url, os.Getenv(envGatewayURL))); err == nil {
+		out = append(out, [2]string{secretGatewayToken, u.Query().Get("token")})
+	}
+	return out
+}
+
+// checkNotSecret refuses to send the variable called name to a kernel when
+// its value holds a secret.
+func (g *gatewayFlags) checkNotSecret(name, v string) error {
+	for _, secret := range g.secretValues() {
+		if value := secret[1]; value != "" && (v == value || len(value) >= redact.MinLen && strings.Contains(v, value)) {
+			return usageErrorf("environment variable %s holds the %s: analyst never sends it to a kernel", name, secret[0])
+		}
+	}
+	return nil
+}
+
+// redactor returns the redactor of the command's secrets, which tells w
+// once when it replaced one. The local gateway's token joins it when the
+// gateway starts.
+func (g *gatewayFlags) redactor(w io.Writer) *redact.Redactor {
+	if g.secrets == nil {
+		g.secrets = &redact.Redactor{OnFirst: func(name string) {
+			fmt.Fprintf(w, "analyst: warning: the %s appeared in a cell's output or the LLM's answer; it is shown as %s\n", name, redact.Marker(name))
+		}}
+		for _, secret := range g.secretValues() {
+			g.secrets.Add(secret[0], secret[1])
+		}
+	}
+	return g.secrets
 }
 
 // client builds the gateway client from the flags, falling back to the
@@ -159,6 +241,9 @@ func (g *gatewayFlags) checkStart() error {
 	}
 	for k, v := range userKernelEnv() {
 		if err := checkKernelEnv(k, v); err != nil {
+			return err
+		}
+		if err := g.checkNotSecret(k, v); err != nil {
 			return err
 		}
 	}

@@ -71,7 +71,7 @@ func runMCP(ctx context.Context, io *console.IO, opts *mcpOptions) error {
 				return opts.gateway.connect(ctx, io.Err)
 			},
 			Start:     opts.gateway.startOptions("mcp-" + time.Now().UTC().Format("20060102T150405Z")),
-			Session:   jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput},
+			Session:   jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput, Redact: opts.gateway.redactor(io.Err).Redact},
 			OutputCap: opts.outputCap,
 		},
 		Version: buildVersion(),

@@ -100,7 +100,7 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 			return opts.gateway.connect(ctx, io.Err)
 		},
 		Start:     opts.gateway.startOptions("replay"),
-		Session:   jupyter.SessionOptions{CellTimeout: opts.cellTimeout},
+		Session:   jupyter.SessionOptions{CellTimeout: opts.cellTimeout, Redact: opts.gateway.redactor(io.Err).Redact},
 		Data:      files,
 		DataDir:   dataDir,
 		Figures:   out,

@@ -361,6 +361,7 @@ func (opts *runOptions) session(io *console.IO) (analysis.Options, error) {
 		BaseURL:    os.Getenv(envBaseURL),
 		APIKey:     os.Getenv(envAPIKey),
 		MaxRetries: retries,
+		Redactor:   opts.gateway.redactor(io.Err),
 	})
 	if err != nil {
 		return analysis.Options{}, &exitError{code: exitUsage, err: err}
@@ -379,7 +380,7 @@ func (opts *runOptions) session(io *console.IO) (analysis.Options, error) {
 			return opts.gateway.connect(ctx, io.Err)
 		},
 		Start:        opts.gateway.startOptions("run-" + started.UTC().Format("20060102T150405Z")),
-		Session:      jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput},
+		Session:      jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput, Redact: opts.gateway.redactor(io.Err).Redact},
 		Data:         opts.data,
 		ReplaceData:  opts.force,
 		DataDir:      dataDir,

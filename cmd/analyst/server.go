@@ -18,6 +18,8 @@ type serverOptions struct {
 	workdir  string
 	certFile string
 	keyFile  string
+	// kernelEnv names variables the kernels get on purpose.
+	kernelEnv []string
 }
 
 func newServerCmd(io *console.IO) *cobra.Command {
@@ -42,6 +44,7 @@ Exit codes: 1 the gateway could not start or exited by itself, 2 usage error,
 	f.StringVar(&opts.workdir, "workdir", "", "the kernels' working directory (default: the current directory)")
 	f.StringVar(&opts.certFile, "certfile", "", "serve https/wss with this PEM certificate (with --keyfile)")
 	f.StringVar(&opts.keyFile, "keyfile", "", "the certificate's PEM private key")
+	f.StringArrayVar(&opts.kernelEnv, "kernel-env", nil, "pass this environment variable on to the kernels, which otherwise get only what Python needs to run (repeatable)")
 	return cmd
 }
 
@@ -57,10 +60,13 @@ func runServer(ctx context.Context, io *console.IO, opts *serverOptions) error {
 			return usageErrorf("%s: %s", f, human.PathProblem(err))
 		}
 	}
+	if err := checkPassEnv(opts.kernelEnv, (&gatewayFlags{}).checkNotSecret); err != nil {
+		return err
+	}
 	if opts.certFile == "" && !isLoopback(opts.ip) {
 		fmt.Fprintf(io.Err, "analyst: warning: serving plain http on %s: the token crosses the network readable; use --certfile and --keyfile\n", opts.ip)
 	}
-	gw, err := localgw.Start(ctx, localgw.Options{IP: opts.ip, Port: opts.port, Workdir: opts.workdir, CertFile: opts.certFile, KeyFile: opts.keyFile})
+	gw, err := localgw.Start(ctx, localgw.Options{IP: opts.ip, Port: opts.port, Workdir: opts.workdir, CertFile: opts.certFile, KeyFile: opts.keyFile, PassEnv: opts.kernelEnv})
 	if err != nil {
 		return err
 	}
