@@ -216,3 +216,24 @@ func mapValues(m map[string]string) []string {
 	}
 	return out
 }
+
+func TestServerEnv(t *testing.T) {
+	environ := []string{
+		"PATH=/usr/bin", "HOME=/home/u", "LANG=C.UTF-8", "LC_ALL=C", "TZ=UTC", "TMPDIR=/tmp/u",
+		"PYTHONPATH=/opt/lib", "MPLBACKEND=Agg", "OMP_NUM_THREADS=2", "OPENBLAS_NUM_THREADS=2", "MKL_NUM_THREADS=2",
+		"JUPYTER_PATH=/opt/jupyter", "IPYTHONDIR=/home/u/.ipython",
+		"OPENAI_API_KEY=sk-x", "OPENAI_BASE_URL=http://llm", "JUPYTER_TOKEN=t", "JUPYTER_GATEWAY_URL=http://gw",
+		"JUPYTER_GATEWAY_AUTH_TOKEN=t", "JUPYTER_GATEWAY_HEADERS={}", "KG_AUTH_TOKEN=t", "AWS_SECRET_ACCESS_KEY=s",
+		"DATABASE_URL=postgres://db", "KERNEL_USERNAME=u", "PATHOLOGICAL=1", "LANGUAGE_MODEL=x",
+	}
+	got := serverEnv(environ, []string{"DATABASE_URL"}, []string{"JUPYTER_RUNTIME_DIR=/run/j"})
+	want := []string{
+		"PATH=/usr/bin", "HOME=/home/u", "LANG=C.UTF-8", "LC_ALL=C", "TZ=UTC", "TMPDIR=/tmp/u",
+		"PYTHONPATH=/opt/lib", "MPLBACKEND=Agg", "OMP_NUM_THREADS=2", "OPENBLAS_NUM_THREADS=2", "MKL_NUM_THREADS=2",
+		"JUPYTER_PATH=/opt/jupyter", "IPYTHONDIR=/home/u/.ipython",
+		"DATABASE_URL=postgres://db", "JUPYTER_RUNTIME_DIR=/run/j",
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("serverEnv =\n%q\nwant\n%q", got, want)
+	}
+}

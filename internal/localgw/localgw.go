@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,7 +106,7 @@ type server struct {
 const kindKG = "Jupyter Kernel Gateway"
 
 // find looks for Kernel Gateway, then for a Python with jupyter_server.
-func find(ctx context.Context, ip string, port int, token, dir string, opts Options) (server, error) {
+func find(ctx context.Context, ip string, port int, dir string, opts Options) (server, error) {
 	p := strconv.Itoa(port)
 	pys, serverOnly := opts.Pythons, opts.ServerOnly
 	if kg, err := exec.LookPath("jupyter-kernelgateway"); err == nil && !serverOnly {
@@ -223,7 +224,7 @@ func launch(ctx context.Context, opts Options, ip, token, dir string) (*Gateway,
 		}
 		port = p
 	}
-	srv, err := find(ctx, ip, port, token, dir, opts)
+	srv, err := find(ctx, ip, port, dir, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -254,12 +255,12 @@ func launch(ctx context.Context, opts Options, ip, token, dir string) (*Gateway,
 		g.removeRuntime()
 		return nil, fmt.Errorf("start %s: %w", srv.kind, err)
 	}
-	cmd := exec.Command(srv.argv[0], append(srv.argv[1:], "--config="+config)...)
+	cmd := exec.Command(srv.argv[0], append(slices.Clip(srv.argv[1:]), "--config="+config)...)
 	cmd.Dir = dir
 	// Kernels inherit the server's environment, so the server gets only
 	// what they may see. Kernel Gateway passes a kernel no more than its
 	// whitelist when the start request carries an environment: the same.
-	cmd.Env = serverEnv(os.Environ(), opts.PassEnv, append(opts.Env, "JUPYTER_RUNTIME_DIR="+g.runtimeDir))
+	cmd.Env = serverEnv(os.Environ(), opts.PassEnv, append(slices.Clip(opts.Env), "JUPYTER_RUNTIME_DIR="+g.runtimeDir))
 	if srv.kind == kindKG {
 		cmd.Env = append(cmd.Env, "KG_ENV_PROCESS_WHITELIST="+strings.Join(names(cmd.Env), ","))
 	}
