@@ -12,8 +12,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/analyst-dev/analyst/internal/console"
-	"github.com/analyst-dev/analyst/internal/llmtest"
 	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 )
 
 // sentinelGatewayToken is a gateway token in analyst's environment on the

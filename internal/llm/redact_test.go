@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/analyst-dev/analyst/internal/llm"
-	"github.com/analyst-dev/analyst/internal/llmtest"
 	"github.com/analyst-dev/analyst/internal/redact"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 )
 
 // TestRedactor: with Config.Redactor, no delta, content or tool call
