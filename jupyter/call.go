@@ -25,6 +25,13 @@ type call struct {
 	id   string
 	kind callKind
 	max  int // bound on kept output bytes
+	// onOutput, when set, sees each output kept, as it arrives, under mu,
+	// redacted by redact when that is set (see report).
+	onOutput func(Output)
+	redact   func(string) string
+	// pending is the stream text not reported yet: with a redactor, the
+	// end of a line still arriving.
+	pending Output
 
 	done     chan struct{} // closed when the call completed or failed
 	doneOnce sync.Once
@@ -212,6 +219,7 @@ func (c *call) addStream(name, text string) {
 		return
 	}
 	c.kept += len(text)
+	c.report(Output{Type: "stream", Name: name, Text: text})
 	if n := len(c.entries); n > 0 && c.entries[n-1].Type == "stream" && c.entries[n-1].Name == name {
 		last := c.entries[n-1]
 		last.text.WriteString(text)
@@ -237,6 +245,7 @@ func (c *call) addDisplay(typ string, dc displayContent, size int) {
 		o.ExecutionCount = dc.ExecutionCount
 	}
 	c.entries = append(c.entries, &entry{Output: o, size: size})
+	c.report(o)
 }
 
 // updateDisplay replaces the bundle of every output showing the display id.
@@ -270,12 +279,51 @@ func (c *call) addError(e *ExecError) {
 	}
 	c.kept += len(text)
 	c.entries = append(c.entries, &entry{Output: Output{Type: "error", Text: text}, size: len(text)})
+	c.report(Output{Type: "error", Text: text})
+}
+
+// report passes an output just kept to onOutput, if set; c.mu is held, so
+// finish waits for it. With a redactor, stream text is reported a line at a
+// time (up to a newline or carriage return) so that a secret split between
+// two chunks is found; the end of a line goes when another output comes or
+// the call finishes.
+func (c *call) report(o Output) {
+	switch {
+	case c.onOutput == nil:
+	case c.redact == nil:
+		c.onOutput(o)
+	case o.Type == "stream":
+		if c.pending.Name != o.Name {
+			c.flushPending()
+		}
+		text := c.pending.Text + o.Text
+		cut := strings.LastIndexAny(text, "\r\n") + 1
+		c.pending = Output{Type: "stream", Name: o.Name, Text: text[cut:]}
+		if cut > 0 {
+			c.onOutput(Output{Type: "stream", Name: o.Name, Text: c.redact(text[:cut])})
+		}
+	default:
+		c.flushPending()
+		redactOutput(&o, c.redact)
+		c.onOutput(o)
+	}
+}
+
+// flushPending reports the stream text held back, redacted.
+func (c *call) flushPending() {
+	if c.pending.Text != "" {
+		c.onOutput(Output{Type: "stream", Name: c.pending.Name, Text: c.redact(c.pending.Text)})
+	}
+	c.pending = Output{}
 }
 
 // finish stops the call from changing and returns its result and error.
 func (c *call) finish() (*Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.finished && c.onOutput != nil && c.redact != nil {
+		c.flushPending()
+	}
 	c.finished = true
 	res := c.res
 	res.Outputs = make([]Output, 0, len(c.entries))

@@ -77,6 +77,9 @@ func (s *Session) send(ctx context.Context, code string, silent bool) (*Result, 
 		StopOnError:     true,
 	})
 	c := newCall(req.Header.MsgID, executeCall, s.opts.MaxOutputBytes)
+	if !silent {
+		c.onOutput, c.redact = s.opts.OnOutput, s.opts.Redact
+	}
 	s.register(c)
 	defer s.unregister(c)
 	if err := s.write(conn, req); err != nil {

@@ -10,20 +10,24 @@ func redact(res *Result, f func(string) string) {
 		return
 	}
 	for i := range res.Outputs {
-		o := &res.Outputs[i]
-		o.Text = f(o.Text)
-		for k, v := range o.Data {
-			o.Data[k] = redactValue(v, f)
-		}
-		for k, v := range o.Metadata {
-			o.Metadata[k] = redactValue(v, f)
-		}
+		redactOutput(&res.Outputs[i], f)
 	}
 	if e := res.Error; e != nil {
 		e.Name, e.Value = f(e.Name), f(e.Value)
 		for i, line := range e.Traceback {
 			e.Traceback[i] = f(line)
 		}
+	}
+}
+
+// redactOutput applies f to the text of one output, in place.
+func redactOutput(o *Output, f func(string) string) {
+	o.Text = f(o.Text)
+	for k, v := range o.Data {
+		o.Data[k] = redactValue(v, f)
+	}
+	for k, v := range o.Metadata {
+		o.Metadata[k] = redactValue(v, f)
 	}
 }
 

@@ -63,6 +63,20 @@ type SessionOptions struct {
 	// returns it (streams, tracebacks, text-like MIME values): a caller
 	// scrubs secrets from the kernel's output with it.
 	Redact func(string) string
+	// OnOutput, when set, is called with each output of a cell as it
+	// arrives, before Execute returns: a stream's chunk as an Output of
+	// its own (Text is the chunk), a display_data or execute_result whole,
+	// an error with its plain traceback. Output past MaxOutputBytes is not
+	// reported, nor are update_display_data and clear_output, nor the
+	// output of the Session's own silent requests. With Redact set, the
+	// outputs are redacted and stream text comes a line at a time (the
+	// end of a line when the next output or the cell's end comes), so that
+	// a secret split between chunks is found. It is called one output at
+	// a time and in order, from the connection's reader goroutine (the
+	// held-back end of a line from Execute's), and has returned for every
+	// output before Execute returns: it must be quick and must not call
+	// the Session.
+	OnOutput func(Output)
 }
 
 // Session is a WebSocket connection to one kernel. Cells run one at a

@@ -125,23 +125,25 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 			}
 		}()
 	}
-	s, err := client.Connect(ctx, id, jupyter.SessionOptions{CellTimeout: opts.timeout, MaxOutputBytes: opts.maxBytes, Redact: opts.gateway.redactor(io.Err).Redact})
+	p := &execPrinter{io: io, figs: &figureDir{dir: opts.out}}
+	s, err := client.Connect(ctx, id, jupyter.SessionOptions{CellTimeout: opts.timeout, MaxOutputBytes: opts.maxBytes,
+		Redact: opts.gateway.redactor(io.Err).Redact, OnOutput: p.output})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 
 	res, err := s.Execute(ctx, code)
-	if errors.Is(err, jupyter.ErrKernelDied) {
-		return &exitError{code: exitKernelDied, err: err}
-	}
-	if err != nil {
-		return err
-	}
-	if err := printResult(io, res, opts.out); err != nil {
-		return err
+	if res != nil {
+		p.finish(res)
 	}
 	switch {
+	case errors.Is(err, jupyter.ErrKernelDied):
+		return &exitError{code: exitKernelDied, err: err}
+	case err != nil:
+		return err
+	case p.err != nil:
+		return p.err
 	case res.TimedOut:
 		return &exitError{code: exitTimeout, err: fmt.Errorf("the cell timed out after %s; the kernel was interrupted and its state kept", opts.timeout)}
 	case res.Canceled:
@@ -152,33 +154,48 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 	return nil
 }
 
-// printResult writes the outputs in order: streams to stdout or stderr as they
-// are, rich outputs as text, images saved under dir, the traceback to stderr.
-func printResult(io *console.IO, res *jupyter.Result, dir string) error {
-	c := cell.Cell{Index: 1, Result: res}
-	figs := &figureDir{dir: dir}
-	if errs := c.SaveFigures(figs); len(errs) > 0 {
-		return errs[0]
-	}
-	for i, o := range res.Outputs {
-		switch o.Type {
-		case "stream":
-			w := io.Out
-			if o.Name == "stderr" {
-				w = io.Err
+// execPrinter prints a cell's outputs as they arrive: streams to stdout or
+// stderr as they are, rich outputs as text, images saved under its figure
+// directory; at the end, what was dropped and the traceback, on stderr.
+type execPrinter struct {
+	io   *console.IO
+	figs *figureDir
+	err  error // the first image that could not be saved
+}
+
+// output prints one output; it is the session's OnOutput.
+func (p *execPrinter) output(o jupyter.Output) {
+	io := p.io
+	switch o.Type {
+	case "stream":
+		w := io.Out
+		if o.Name == "stderr" {
+			w = io.Err
+		}
+		fmt.Fprint(w, plain(o.Text, io.ColorOut()))
+	case "error":
+	default:
+		c := cell.Cell{Index: 1, Result: &jupyter.Result{Outputs: []jupyter.Output{o}}}
+		if errs := c.SaveFigures(p.figs); len(errs) > 0 {
+			if p.err == nil {
+				p.err = errs[0]
 			}
-			fmt.Fprint(w, plain(o.Text, io.ColorOut()))
-		case "error":
-		default:
-			if f, ok := c.Figure(i); ok {
-				fmt.Fprintf(io.Out, "[%s saved to %s]\n", f.Kind(), filepath.Join(figs.dir, f.Name))
-				continue
-			}
-			if s, ok := o.Data["text/plain"].(string); ok {
-				fmt.Fprintln(io.Out, strings.TrimRight(plain(s, io.ColorOut()), "\n"))
-			}
+			return
+		}
+		if f, ok := c.Figure(0); ok {
+			fmt.Fprintf(io.Out, "[%s saved to %s]\n", f.Kind(), filepath.Join(p.figs.dir, f.Name))
+			return
+		}
+		if s, ok := o.Data["text/plain"].(string); ok {
+			fmt.Fprintln(io.Out, strings.TrimRight(plain(s, io.ColorOut()), "\n"))
 		}
 	}
+}
+
+// finish prints what follows the outputs: the bytes dropped and the
+// traceback.
+func (p *execPrinter) finish(res *jupyter.Result) {
+	io := p.io
 	if res.DroppedBytes > 0 {
 		fmt.Fprintf(io.Err, "… %d bytes of output dropped (raise --max-output to keep more)\n", res.DroppedBytes)
 	}
@@ -189,7 +206,6 @@ func printResult(io *console.IO, res *jupyter.Result, dir string) error {
 			fmt.Fprintln(io.Err, e.PlainTraceback())
 		}
 	}
-	return nil
 }
 
 // figureDir saves exec's images in dir, or in a temporary directory made
