@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -295,6 +296,7 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 	con := console.New(io, console.Options{Writer: transcript, Verbose: opts.verbose, Cost: sopts.Meta.Cost, Explain: explain})
 	defer con.Close()
 	sopts.Observers = []team.Observer{con}
+	made := missingAncestor(sopts.Out)
 	sess, err := analysis.New(ctx, sopts)
 	var locked *record.ErrLocked
 	switch {
@@ -310,6 +312,12 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 			fmt.Fprintf(io.Err, "analyst: %s\n", explain(err))
 		}
 		lastResort()
+		// A run whose kernel never started (an unreachable gateway) leaves
+		// no folder behind: the error says all there is.
+		if err := sess.Wait(context.WithoutCancel(ctx)); err != nil && ctx.Err() == nil && made != "" {
+			os.RemoveAll(made)
+			return
+		}
 		fmt.Fprintf(io.Err, "records: %s (%s, %s, %s)\n", sopts.Out, record.NotebookFile, record.ReportFile, record.EventsFile)
 	}()
 	if len(sopts.Continue) > 0 {
@@ -318,6 +326,22 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 		}
 	}
 	return converse(ctx, io, opts, sess), nil
+}
+
+// missingAncestor is the topmost directory of dir's path, dir included,
+// that does not exist yet: what a run creates to hold its records. It is ""
+// when dir exists.
+func missingAncestor(dir string) string {
+	missing := ""
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return missing
+		}
+		missing = d
+		if parent := filepath.Dir(d); parent == d {
+			return missing
+		}
+	}
 }
 
 // session turns the options into those of an analysis session.

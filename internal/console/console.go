@@ -296,13 +296,15 @@ func (c *Console) runFinished(e team.RunFinished) {
 		c.line(c.st.Dim.Render("tokens (prompt+completion): " + tokens))
 	}
 	if e.Err != nil {
-		// Style line by line: lipgloss pads the lines of a multi-line block.
+		// The error goes to stderr, as errors do, and the transcript on
+		// stdout keeps the results. Style line by line: lipgloss pads the
+		// lines of a multi-line block.
 		msg := e.Err.Error()
 		if c.explain != nil {
 			msg = c.explain(e.Err)
 		}
 		for _, l := range strings.Split("error: "+msg, "\n") {
-			c.line(c.st.Error.Render(l))
+			_, _ = io.WriteString(c.io.Err, c.errSt.Error.Render(l)+"\n")
 		}
 	}
 }

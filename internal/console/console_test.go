@@ -369,7 +369,7 @@ func TestMessageEndsLine(t *testing.T) {
 }
 
 func TestRunFinished(t *testing.T) {
-	s, out, _ := Test()
+	s, out, errOut := Test()
 	c := New(s, Options{Now: fixedNow})
 	c.Observe(team.RunFinished{
 		Reason: team.StopError, Turns: 1, Duration: 420 * time.Millisecond,
@@ -377,10 +377,14 @@ func TestRunFinished(t *testing.T) {
 		Err:   errors.New("planner: connection refused"),
 	})
 	want := "finished: error after 1 turn in 420ms\n" +
-		"tokens (prompt+completion): planner ~10+5 · total ~10+5 = ~15\n" +
-		"error: planner: connection refused\n"
+		"tokens (prompt+completion): planner ~10+5 · total ~10+5 = ~15\n"
 	if got := out.String(); got != want {
-		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+		t.Errorf("stdout:\n%s\nwant:\n%s", got, want)
+	}
+	// The error goes to stderr: a transcript redirected to a file keeps
+	// the results, the terminal shows the error.
+	if got, want := errOut.String(), "error: planner: connection refused\n"; got != want {
+		t.Errorf("stderr = %q, want %q", got, want)
 	}
 }
 
