@@ -318,7 +318,7 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 			os.RemoveAll(made)
 			return
 		}
-		fmt.Fprintf(io.Err, "records: %s (%s, %s, %s)\n", sopts.Out, record.NotebookFile, record.ReportFile, record.EventsFile)
+		fmt.Fprintf(io.Err, "records: %s (%s, %s, %s, %s)\n", sopts.Out, record.NotebookFile, record.ReportFile, record.ReportHTMLFile, record.EventsFile)
 	}()
 	if len(sopts.Continue) > 0 {
 		if _, err := sess.Restore(ctx, opts.strict); err != nil {

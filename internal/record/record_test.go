@@ -500,6 +500,9 @@ func TestReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := string(b)
+	if strings.Contains(rep, "| executor |") {
+		t.Errorf("the usage table has a row for the executor, which used no tokens:\n%s", rep)
+	}
 	if strings.Contains(rep, "TERMINATION") || strings.Contains(rep, "Incomplete") {
 		t.Errorf("report holds TERMINATION or says incomplete:\n%s", rep)
 	}
@@ -510,7 +513,6 @@ func TestReport(t *testing.T) {
 		"| 1 | Load sales.csv \\| print its shape and the first rows. | 1, 2, 3 | error | 8s |",
 		"| planner | gpt-4o-mini | 600,000 | 150,000 | 750,000 |",
 		"| writer | gpt-4o-mini | ~400,000 | ~50,000 | ~450,000 |",
-		"| executor |  | 0 | 0 | 0 |",
 		"| **Total** | | ~1,000,000 | ~200,000 | ~1,200,000 |",
 		"Cost: $0.27 (at $0.15 per million prompt tokens and $0.60 per million completion tokens), estimated",
 		"- Wall time: 10s",
@@ -548,7 +550,7 @@ func TestNoSecrets(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if want := []string{NotebookFile, EventsFile, ReportFile}; !slices.Equal(names, want) {
+	if want := []string{NotebookFile, EventsFile, ReportHTMLFile, ReportFile}; !slices.Equal(names, want) {
 		t.Errorf("files = %q, want %q", names, want)
 	}
 }

@@ -30,7 +30,7 @@ const (
 )
 
 // ours matches the names of the files a Recorder writes.
-var ours = regexp.MustCompile(`^(` + regexp.QuoteMeta(EventsFile) + `|` + regexp.QuoteMeta(NotebookFile) + `|` + regexp.QuoteMeta(ReportFile) +
+var ours = regexp.MustCompile(`^(` + regexp.QuoteMeta(EventsFile) + `|` + regexp.QuoteMeta(NotebookFile) + `|` + regexp.QuoteMeta(ReportFile) + `|` + regexp.QuoteMeta(ReportHTMLFile) +
 	`|\.analysis\.ipynb\.(twin|swap)|figure-[0-9]+\.(png|jpg|gif|svg|bin))$`)
 
 // Ours reports whether a file of a records directory is one a Recorder
@@ -436,7 +436,11 @@ func (r *Recorder) writeReport() error {
 	if r.rebuilding {
 		return nil
 	}
-	return writeAtomic(r.dir, ReportFile, []byte(r.report()))
+	page, err := r.reportHTML()
+	if err != nil {
+		return err
+	}
+	return errors.Join(writeAtomic(r.dir, ReportFile, []byte(r.report())), writeAtomic(r.dir, ReportHTMLFile, page))
 }
 
 // Cost returns the cost of the usage at the run's prices (see Meta.Cost).

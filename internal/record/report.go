@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/team"
@@ -17,104 +16,97 @@ import (
 // embedded in the report.
 var figureName = regexp.MustCompile(`^figure-[0-9]+\.(png|jpg|svg|gif)$`)
 
-// maxTitle is how many characters of a sub-task the steps table shows.
-const maxTitle = 80
+// reportView is what a report shows, gathered once from the Recorder's
+// state: report.md and report.html are two renderings of it.
+type reportView struct {
+	Incomplete bool
+	Task       string
+	Data       []DataFile
+	Requests   []requestView
+	Usage      []usageRow
+	Total      usageRow
+	Estimated  bool   // some counts were estimated from the text
+	Cost       string // "Cost: ..." without the label, "" when unknown
+	Run        []string
+}
 
-// report renders report.md from what was recorded so far: the task, then
-// for each request its summary, figures and steps, then the usage and the
-// run.
-func (r *Recorder) report() string {
-	var b strings.Builder
-	b.WriteString("# Analysis report\n\n")
-	if r.cur().finished == nil {
-		b.WriteString("> **Incomplete run:** the recording stopped before the run finished (it crashed or was interrupted). Everything up to that moment is below.\n\n")
+// requestView is one request of the report: its text (empty for the first,
+// which is the task), its summary, figures and steps.
+type requestView struct {
+	Text    string
+	Final   bool // the planner wrote a summary
+	Summary string
+	Figures []string
+	Steps   []stepView
+}
+
+type stepView struct {
+	N                              int
+	Title, Cells, Status, Duration string
+}
+
+type usageRow struct {
+	Agent, Model              string
+	Prompt, Completion, Total string
+}
+
+// view gathers what the reports show.
+func (r *Recorder) view() reportView {
+	v := reportView{
+		Incomplete: r.cur().finished == nil,
+		Task:       strings.TrimSpace(r.meta.Task),
+		Data:       r.meta.Data,
 	}
-
-	b.WriteString("## Task\n\n")
-	b.WriteString(strings.TrimSpace(r.meta.Task))
-	b.WriteString("\n\n")
-	if len(r.meta.Data) > 0 {
-		b.WriteString("Data:\n\n")
-		for _, d := range r.meta.Data {
-			fmt.Fprintf(&b, "- `%s` (%s bytes, sha256 %s)\n", d.Name, group(int(d.Size)), d.SHA256)
+	end := r.now()
+	for i, req := range r.requests {
+		rv := requestView{Final: req.final, Summary: summaryText(req.summary)}
+		if i > 0 {
+			rv.Text = strings.TrimSpace(req.text)
 		}
-		b.WriteString("\n")
+		for _, f := range req.figures {
+			if figureName.MatchString(f) {
+				rv.Figures = append(rv.Figures, f)
+			}
+		}
+		for j, s := range req.steps {
+			e := s.end
+			if e.IsZero() {
+				e = end
+			}
+			rv.Steps = append(rv.Steps, stepView{N: j + 1, Title: title(s.title), Cells: stepCells(s), Status: stepStatus(s), Duration: human.Duration(e.Sub(s.start))})
+		}
+		v.Requests = append(v.Requests, rv)
 	}
-	r.requestReport(&b, r.requests[0], "##")
-	for i, req := range r.requests[1:] {
-		fmt.Fprintf(&b, "## Request %d\n\n%s\n\n", i+2, strings.TrimSpace(req.text))
-		r.requestReport(&b, req, "###")
-	}
+	r.usageView(&v)
 
-	r.writeUsage(&b)
-
-	b.WriteString("## Run\n\n")
 	last := r.lastFinished()
 	wall := r.now().Sub(r.meta.Started)
 	if last != nil && len(r.requests) == 1 {
 		wall = last.Duration
 	}
-	fmt.Fprintf(&b, "- Wall time: %s\n", human.Duration(wall))
+	v.Run = append(v.Run, "Wall time: "+human.Duration(wall))
 	if last != nil && r.cur().finished != nil {
 		reason := string(last.Reason)
 		if last.Err != nil {
 			reason += ": " + last.Err.Error()
 		}
-		fmt.Fprintf(&b, "- Stopped: %s after %d turns\n", reason, r.turns)
+		v.Run = append(v.Run, fmt.Sprintf("Stopped: %s after %d turns", reason, r.turns))
 	} else {
-		fmt.Fprintf(&b, "- Stopped: incomplete (no run_finished event) after %d turns\n", r.turns+r.turn)
+		v.Run = append(v.Run, fmt.Sprintf("Stopped: incomplete (no run_finished event) after %d turns", r.turns+r.turn))
 	}
 	if len(r.requests) > 1 {
-		fmt.Fprintf(&b, "- Requests: %d\n", len(r.requests))
+		v.Run = append(v.Run, fmt.Sprintf("Requests: %d", len(r.requests)))
 	}
-	fmt.Fprintf(&b, "- Started: %s\n", r.meta.Started.Format(time.RFC3339))
+	v.Run = append(v.Run, "Started: "+r.meta.Started.Format(time.RFC3339))
 	if r.meta.Version != "" {
-		fmt.Fprintf(&b, "- analyst %s\n", r.meta.Version)
+		v.Run = append(v.Run, "analyst "+r.meta.Version)
 	}
-	return b.String()
+	return v
 }
 
-// requestReport writes a request's summary, figures and steps under
-// headings of the given level.
-func (r *Recorder) requestReport(b *strings.Builder, req *request, level string) {
-	fmt.Fprintf(b, "%s Summary\n\n", level)
-	if req.final {
-		b.WriteString(req.summary)
-	} else {
-		b.WriteString("*The planner wrote no summary: the run stopped before it was done.*")
-	}
-	b.WriteString("\n\n")
-
-	var figs []string
-	for _, f := range req.figures {
-		if figureName.MatchString(f) {
-			figs = append(figs, f)
-		}
-	}
-	if len(figs) > 0 {
-		fmt.Fprintf(b, "%s Figures\n\n", level)
-		for _, f := range figs {
-			fmt.Fprintf(b, "![%s](%s)\n\n", f, f)
-		}
-	}
-
-	if len(req.steps) > 0 {
-		fmt.Fprintf(b, "%s Steps\n\n", level)
-		b.WriteString("| Step | Sub-task | Cells | Status | Duration |\n")
-		b.WriteString("|---:|---|---|---|---:|\n")
-		end := r.now()
-		for i, s := range req.steps {
-			e := s.end
-			if e.IsZero() {
-				e = end
-			}
-			fmt.Fprintf(b, "| %d | %s | %s | %s | %s |\n", i+1, title(s.title), stepCells(s), stepStatus(s), human.Duration(e.Sub(s.start)))
-		}
-		b.WriteString("\n")
-	}
-}
-
-func (r *Recorder) writeUsage(b *strings.Builder) {
+// usageView fills the usage table: the known agents first, then the others
+// by name, leaving out agents that used no tokens (the executor).
+func (r *Recorder) usageView(v *reportView) {
 	usage := r.usage
 	var agents []string
 	for _, a := range r.agents {
@@ -131,31 +123,121 @@ func (r *Recorder) writeUsage(b *strings.Builder) {
 	slices.Sort(rest)
 	agents = append(agents, rest...)
 
-	b.WriteString("## Usage\n\n")
-	b.WriteString("| Agent | Model | Prompt tokens | Completion tokens | Total tokens |\n")
-	b.WriteString("|---|---|---:|---:|---:|\n")
 	var total team.Usage
 	for _, a := range agents {
 		u := usage[a]
+		if u.Total() == 0 {
+			continue
+		}
 		total = total.Add(u)
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", a, r.meta.Models[a], tokens(u.PromptTokens, u), tokens(u.CompletionTokens, u), tokens(u.Total(), u))
+		v.Usage = append(v.Usage, usageRow{a, r.meta.Models[a], tokens(u.PromptTokens, u), tokens(u.CompletionTokens, u), tokens(u.Total(), u)})
 	}
-	fmt.Fprintf(b, "| **Total** | | %s | %s | %s |\n\n", tokens(total.PromptTokens, total), tokens(total.CompletionTokens, total), tokens(total.Total(), total))
-	if total.Estimated {
-		b.WriteString("~ marks counts estimated from the text: the server reported no usage.\n\n")
-	}
+	v.Total = usageRow{"Total", "", tokens(total.PromptTokens, total), tokens(total.CompletionTokens, total), tokens(total.Total(), total)}
+	v.Estimated = total.Estimated
 	if c, ok := r.Cost(usage); ok {
-		fmt.Fprintf(b, "Cost: %s", dollars(c))
+		cost := dollars(c)
 		if r.meta.PriceIn > 0 || r.meta.PriceOut > 0 {
-			fmt.Fprintf(b, " (at %s per million prompt tokens and %s per million completion tokens)", dollars(r.meta.PriceIn), dollars(r.meta.PriceOut))
+			cost += fmt.Sprintf(" (at %s per million prompt tokens and %s per million completion tokens)", dollars(r.meta.PriceIn), dollars(r.meta.PriceOut))
 		} else {
-			b.WriteString(" (at the models' list prices)")
+			cost += " (at the models' list prices)"
 		}
 		if total.Estimated {
-			b.WriteString(", estimated")
+			cost += ", estimated"
 		}
-		b.WriteString("\n\n")
+		v.Cost = cost
 	}
+}
+
+// report renders report.md from what was recorded so far: the task, then
+// for each request its summary, figures and steps, then the usage and the
+// run.
+func (r *Recorder) report() string {
+	v := r.view()
+	var b strings.Builder
+	b.WriteString("# Analysis report\n\n")
+	if v.Incomplete {
+		b.WriteString("> **Incomplete run:** the recording stopped before the run finished (it crashed or was interrupted). Everything up to that moment is below.\n\n")
+	}
+
+	b.WriteString("## Task\n\n")
+	b.WriteString(v.Task)
+	b.WriteString("\n\n")
+	if len(v.Data) > 0 {
+		b.WriteString("Data:\n\n")
+		for _, d := range v.Data {
+			fmt.Fprintf(&b, "- `%s` (%s bytes, sha256 %s)\n", d.Name, group(int(d.Size)), d.SHA256)
+		}
+		b.WriteString("\n")
+	}
+	for i, req := range v.Requests {
+		level := "##"
+		if i > 0 {
+			fmt.Fprintf(&b, "## Request %d\n\n%s\n\n", i+1, req.Text)
+			level = "###"
+		}
+		requestMarkdown(&b, req, level)
+	}
+
+	b.WriteString("## Usage\n\n")
+	b.WriteString("| Agent | Model | Prompt tokens | Completion tokens | Total tokens |\n")
+	b.WriteString("|---|---|---:|---:|---:|\n")
+	for _, u := range v.Usage {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", u.Agent, u.Model, u.Prompt, u.Completion, u.Total)
+	}
+	fmt.Fprintf(&b, "| **Total** | | %s | %s | %s |\n\n", v.Total.Prompt, v.Total.Completion, v.Total.Total)
+	if v.Estimated {
+		b.WriteString("~ marks counts estimated from the text: the server reported no usage.\n\n")
+	}
+	if v.Cost != "" {
+		fmt.Fprintf(&b, "Cost: %s\n\n", v.Cost)
+	}
+
+	b.WriteString("## Run\n\n")
+	for _, l := range v.Run {
+		fmt.Fprintf(&b, "- %s\n", l)
+	}
+	return b.String()
+}
+
+// requestMarkdown writes a request's summary, figures and steps under
+// headings of the given level.
+func requestMarkdown(b *strings.Builder, req requestView, level string) {
+	fmt.Fprintf(b, "%s Summary\n\n", level)
+	if req.Final {
+		b.WriteString(req.Summary)
+	} else {
+		b.WriteString("*The planner wrote no summary: the run stopped before it was done.*")
+	}
+	b.WriteString("\n\n")
+	if len(req.Figures) > 0 {
+		fmt.Fprintf(b, "%s Figures\n\n", level)
+		for _, f := range req.Figures {
+			fmt.Fprintf(b, "![%s](%s)\n\n", f, f)
+		}
+	}
+	if len(req.Steps) > 0 {
+		fmt.Fprintf(b, "%s Steps\n\n", level)
+		b.WriteString("| Step | Sub-task | Cells | Status | Duration |\n")
+		b.WriteString("|---:|---|---|---|---:|\n")
+		for _, s := range req.Steps {
+			fmt.Fprintf(b, "| %d | %s | %s | %s | %s |\n", s.N, strings.ReplaceAll(s.Title, "|", `\|`), s.Cells, s.Status, s.Duration)
+		}
+		b.WriteString("\n")
+	}
+}
+
+// summaryLabel matches a label the planner put before its summary, which
+// the report's heading already says: "Summary:", "**Summary:**",
+// "## Summary".
+var summaryLabel = regexp.MustCompile(`(?i)^\s*(?:#+[ \t]*(?:final\s+)?summary[ \t]*:?[ \t]*(?:\n|$)|(?:\*\*|__)?(?:final\s+)?summary\s*:\s*(?:\*\*|__)?|(?:\*\*|__)(?:final\s+)?summary(?:\*\*|__)\s*:)[ \t]*\n?`)
+
+// summaryText is the planner's summary without a leading label.
+func summaryText(s string) string {
+	s = strings.TrimSpace(s)
+	if t := strings.TrimSpace(summaryLabel.ReplaceAllString(s, "")); t != "" && summaryLabel.MatchString(s) {
+		return t
+	}
+	return s
 }
 
 // tokens formats a token count, marked with ~ when estimated.
@@ -194,23 +276,15 @@ func dollars(x float64) string {
 	return "$" + s
 }
 
-// title is the first line of a planner message for the steps table: without
-// Markdown heading marks, at most maxTitle characters, pipes escaped.
+// title is the first line of a planner message for the steps table, whole
+// and without Markdown heading marks.
 func title(content string) string {
-	line := ""
 	for l := range strings.Lines(content) {
 		if l = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(l), "#")); l != "" {
-			line = l
-			break
+			return l
 		}
 	}
-	if line == "" {
-		return "—"
-	}
-	if utf8.RuneCountInString(line) > maxTitle {
-		line = string([]rune(line)[:maxTitle-1]) + "…"
-	}
-	return strings.ReplaceAll(line, "|", `\|`)
+	return "—"
 }
 
 func stepCells(s *step) string {
