@@ -101,7 +101,14 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 	if opts.kernelID != "" && opts.gateway.url == "" && os.Getenv(envGatewayURL) == "" {
 		return usageErrorf("--kernel-id needs --gateway-url or %s: which gateway holds the kernel?", envGatewayURL)
 	}
-	client, stopGateway, err := opts.gateway.connect(ctx, io.Err)
+	// On a terminal, a status line on stderr says what exec waits for;
+	// everything printed goes through the console, which takes the status
+	// off its line first. Pipes get the output alone.
+	con := console.New(io, console.Options{})
+	defer con.Close()
+	out, errOut := con.Writer(io.Out), con.Writer(io.Err)
+	con.Phase("starting the gateway")
+	client, stopGateway, err := opts.gateway.connect(ctx, errOut)
 	if err != nil {
 		return err
 	}
@@ -112,28 +119,33 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 			return err
 		}
 	} else {
+		con.Phase("starting the kernel")
 		k, err := client.StartKernel(ctx, opts.gateway.startOptions("exec"))
 		if err != nil {
 			return kernelSpecError(ctx, client, opts.gateway.kernel, err)
 		}
 		id = k.ID
 		defer func() {
+			con.Phase("deleting the kernel")
+			defer con.Phase("")
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 			defer cancel()
 			if err := client.DeleteKernel(dctx, id); err != nil {
-				fmt.Fprintf(io.Err, "analyst: %s\n", explain(err))
+				fmt.Fprintf(errOut, "analyst: %s\n", explain(err))
 			}
 		}()
 	}
-	p := &execPrinter{io: io, figs: &figureDir{dir: opts.out}}
+	p := &execPrinter{io: io, out: out, err: errOut, figs: &figureDir{dir: opts.out}}
 	s, err := client.Connect(ctx, id, jupyter.SessionOptions{CellTimeout: opts.timeout, MaxOutputBytes: opts.maxBytes,
-		Redact: opts.gateway.redactor(io.Err).Redact, OnOutput: p.output})
+		Redact: opts.gateway.redactor(errOut).Redact, OnOutput: p.output})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 
+	con.Phase("running the cell")
 	res, err := s.Execute(ctx, code)
+	con.Phase("")
 	if res != nil {
 		p.finish(res)
 	}
@@ -142,8 +154,8 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 		return &exitError{code: exitKernelDied, err: err}
 	case err != nil:
 		return err
-	case p.err != nil:
-		return p.err
+	case p.saveErr != nil:
+		return p.saveErr
 	case res.TimedOut:
 		return &exitError{code: exitTimeout, err: fmt.Errorf("the cell timed out after %s; the kernel was interrupted and its state kept", opts.timeout)}
 	case res.Canceled:
@@ -158,9 +170,10 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 // stderr as they are, rich outputs as text, images saved under its figure
 // directory; at the end, what was dropped and the traceback, on stderr.
 type execPrinter struct {
-	io   *console.IO
-	figs *figureDir
-	err  error // the first image that could not be saved
+	io       *console.IO
+	out, err io.Writer // io.Out and io.Err, through the console
+	figs     *figureDir
+	saveErr  error // the first image that could not be saved
 }
 
 // output prints one output; it is the session's OnOutput.
@@ -168,26 +181,26 @@ func (p *execPrinter) output(o jupyter.Output) {
 	io := p.io
 	switch o.Type {
 	case "stream":
-		w := io.Out
+		w := p.out
 		if o.Name == "stderr" {
-			w = io.Err
+			w = p.err
 		}
 		fmt.Fprint(w, plain(o.Text, io.ColorOut()))
 	case "error":
 	default:
 		c := cell.Cell{Index: 1, Result: &jupyter.Result{Outputs: []jupyter.Output{o}}}
 		if errs := c.SaveFigures(p.figs); len(errs) > 0 {
-			if p.err == nil {
-				p.err = errs[0]
+			if p.saveErr == nil {
+				p.saveErr = errs[0]
 			}
 			return
 		}
 		if f, ok := c.Figure(0); ok {
-			fmt.Fprintf(io.Out, "[%s saved to %s]\n", f.Kind(), filepath.Join(p.figs.dir, f.Name))
+			fmt.Fprintf(p.out, "[%s saved to %s]\n", f.Kind(), filepath.Join(p.figs.dir, f.Name))
 			return
 		}
 		if s, ok := o.Data["text/plain"].(string); ok {
-			fmt.Fprintln(io.Out, strings.TrimRight(plain(s, io.ColorOut()), "\n"))
+			fmt.Fprintln(p.out, strings.TrimRight(plain(s, io.ColorOut()), "\n"))
 		}
 	}
 }
@@ -197,13 +210,13 @@ func (p *execPrinter) output(o jupyter.Output) {
 func (p *execPrinter) finish(res *jupyter.Result) {
 	io := p.io
 	if res.DroppedBytes > 0 {
-		fmt.Fprintf(io.Err, "… %d bytes of output dropped (raise --max-output to keep more)\n", res.DroppedBytes)
+		fmt.Fprintf(p.err, "… %d bytes of output dropped (raise --max-output to keep more)\n", res.DroppedBytes)
 	}
 	if e := res.Error; e != nil {
 		if io.ColorErr() {
-			fmt.Fprintln(io.Err, strings.Join(e.Traceback, "\n"))
+			fmt.Fprintln(p.err, strings.Join(e.Traceback, "\n"))
 		} else {
-			fmt.Fprintln(io.Err, e.PlainTraceback())
+			fmt.Fprintln(p.err, e.PlainTraceback())
 		}
 	}
 }

@@ -95,12 +95,13 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 	if err != nil {
 		return err
 	}
+	con.Phase("starting the gateway and the kernel")
 	sess, err := analysis.New(ctx, analysis.Options{
 		Gateway: func(ctx context.Context) (*jupyter.Client, func(), error) {
-			return opts.gateway.connect(ctx, io.Err)
+			return opts.gateway.connect(ctx, con.Writer(io.Err))
 		},
 		Start:     opts.gateway.startOptions("replay"),
-		Session:   jupyter.SessionOptions{CellTimeout: opts.cellTimeout, Redact: opts.gateway.redactor(io.Err).Redact},
+		Session:   jupyter.SessionOptions{CellTimeout: opts.cellTimeout, Redact: opts.gateway.redactor(con.Writer(io.Err)).Redact, OnOutput: con.Output},
 		Data:      files,
 		DataDir:   dataDir,
 		Figures:   out,
@@ -116,7 +117,9 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 		}
 		lastResort()
 	}()
-	if err := sess.Wait(ctx); err != nil {
+	err = sess.Wait(ctx)
+	con.Phase("")
+	if err != nil {
 		return err
 	}
 

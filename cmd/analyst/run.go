@@ -82,6 +82,8 @@ type runOptions struct {
 	strict      bool
 	approve     bool
 	approveFrom string
+	// progress, when set, also observes the run (a batch's status board).
+	progress team.Observer
 }
 
 func newRunCmd(io *console.IO) *cobra.Command {
@@ -296,6 +298,21 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 	con := console.New(io, console.Options{Writer: transcript, Verbose: opts.verbose, Cost: sopts.Meta.Cost, Explain: explain})
 	defer con.Close()
 	sopts.Observers = []team.Observer{con}
+	if opts.progress != nil {
+		sopts.Observers = append(sopts.Observers, opts.progress)
+	}
+	// The gateway's notices go through the console, which takes its
+	// spinner off the line first; a cell that waits for the kernel says
+	// so; a long cell's output shows under its spinner.
+	sopts.Gateway = func(ctx context.Context) (*jupyter.Client, func(), error) {
+		c, stop, err := opts.gateway.connect(ctx, con.Writer(io.Err))
+		if err == nil {
+			con.Phase("starting the kernel")
+		}
+		return c, stop, err
+	}
+	sopts.Session.OnOutput = con.Output
+	con.Phase("starting the gateway and the kernel")
 	made := missingAncestor(sopts.Out)
 	sess, err := analysis.New(ctx, sopts)
 	var locked *record.ErrLocked
@@ -305,6 +322,10 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 	case err != nil:
 		return analysis.Outcome{}, usageErrorf("--out %s: cannot write the run's records there: %v", sopts.Out, errors.Unwrap(err))
 	}
+	go func() {
+		_ = sess.Wait(ctx)
+		con.Phase("")
+	}()
 	// A second signal while the session closes deletes the kernel at once.
 	lastResort := onSecondSignal(ctx, sess.Abandon)
 	defer func() {
@@ -400,9 +421,6 @@ func (opts *runOptions) session(io *console.IO) (analysis.Options, error) {
 		out = filepath.Join("runs", started.UTC().Format("20060102T150405Z")+"-"+slug(opts.task))
 	}
 	return analysis.Options{
-		Gateway: func(ctx context.Context) (*jupyter.Client, func(), error) {
-			return opts.gateway.connect(ctx, io.Err)
-		},
 		Start:        opts.gateway.startOptions("run-" + started.UTC().Format("20060102T150405Z")),
 		Session:      jupyter.SessionOptions{CellTimeout: opts.cellTimeout, MaxOutputBytes: opts.maxOutput, Redact: opts.gateway.redactor(io.Err).Redact},
 		Data:         opts.data,

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -62,5 +64,30 @@ func TestExecStreams(t *testing.T) {
 	}
 	if n := js.KernelCount(t); n != 0 {
 		t.Errorf("%d kernels left", n)
+	}
+}
+
+// TestExecProgress: on a terminal, exec shows a status line while the cell
+// runs, takes it away before each line of output and at the end; stdout
+// holds the output alone. The cell goes on only once the status was drawn.
+func TestExecProgress(t *testing.T) {
+	js := jupytertest.Start(t)
+	gate := filepath.Join(t.TempDir(), "go-on")
+	stderr := &watchWriter{want: "⠋ running the cell", on: func() { os.WriteFile(gate, nil, 0o644) }}
+	var stdout bytes.Buffer
+	io := console.Writers(&stdout, stderr)
+	io.SetErrTTY(true)
+	code := fmt.Sprintf("import os, time\nprint('before', flush=True)\nfor _ in range(600):\n    if os.path.exists(%q): break\n    time.sleep(0.1)\nelse:\n    print('the status line never showed')\nprint('done')", gate)
+	if got := run(context.Background(), []string{"exec", "--gateway-url", js.URL, "--gateway-token", js.Token, code}, io); got != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%q", got, &stdout, stderr)
+	}
+	if got, want := stdout.String(), "before\ndone\n"; got != want {
+		t.Errorf("stdout = %q, want %q", got, want)
+	}
+	errs := stderr.String()
+	// Every status line drawn is cleared: what is left on the screen
+	// after the last carriage return is blank.
+	if last := errs[strings.LastIndexByte(errs, '\r')+1:]; strings.TrimSpace(last) != "" || !strings.HasSuffix(errs, "\r") {
+		t.Errorf("stderr does not end with the status line cleared: %q", errs)
 	}
 }

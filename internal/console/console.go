@@ -65,7 +65,10 @@ type Console struct {
 	mu          sync.Mutex
 	closed      bool
 	spin        *spinner
-	atLineStart bool // the last byte written was '\n', or nothing was written
+	cur         *spinState // what the spinner shows; kept while it is paused
+	phase       string     // what a cell waits for (see Phase)
+	tail        string     // the end of the running cell's output (see Output)
+	atLineStart bool       // the last byte written was '\n', or nothing was written
 	wroteAny    bool
 	agent       string // the display name of the agent whose turn it is
 	streamed    bool   // the current turn has written text
@@ -122,6 +125,7 @@ func (c *Console) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stopSpinner()
+	c.cur = nil
 	c.closed = true
 	return nil
 }
@@ -130,7 +134,9 @@ func (c *Console) Close() error {
 func (c *Console) Observe(e team.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	prev := c.cur
 	c.stopSpinner()
+	c.cur = nil
 	switch e := e.(type) {
 	case team.RunStarted:
 		c.runStarted(e)
@@ -164,7 +170,10 @@ func (c *Console) Observe(e team.Event) {
 		}
 		c.cellsShown = true
 	case team.Notice:
+		// A notice comes between the other events (the kernel's, from
+		// its own goroutine): what the spinner showed goes on below it.
 		c.notice(e)
+		c.resume(prev)
 	case team.MessageDone:
 		c.messageDone(e)
 	case team.RunFinished:
@@ -234,7 +243,13 @@ func (c *Console) cellStarted(e cell.Started) {
 	} else {
 		c.line(c.st.Dim.Render(fmt.Sprintf("▶ running cell %d (%s)", e.Index, human.Plural(n, "line"))))
 	}
-	c.startSpinner("executor", fmt.Sprintf("running cell %d", e.Index), c.cellDelay)
+	c.tail = ""
+	st := spinState{agent: "executor", label: fmt.Sprintf("running cell %d", e.Index), delay: c.cellDelay, cell: e.Index}
+	if c.phase != "" {
+		// The cell waits for the kernel: say so, not that it runs.
+		st.label, st.phase = c.phase, true
+	}
+	c.startSpinner(st)
 }
 
 func (c *Console) notice(e team.Notice) {
@@ -351,23 +366,41 @@ func (c *Console) tokenSummary(usage map[string]team.Usage) string {
 
 // thinking starts the spinner that says the current LLM agent is working.
 func (c *Console) thinking() {
-	c.startSpinner(c.agent, c.agent+" is thinking", c.thinkDelay)
+	c.startSpinner(spinState{agent: c.agent, label: c.agent + " is thinking", delay: c.thinkDelay})
 }
 
 // startSpinner shows a spinner in the agent's colour on IO.Err if it is a
 // terminal and the transcript is at the start of a line.
-func (c *Console) startSpinner(agent, label string, delay time.Duration) {
+func (c *Console) startSpinner(st spinState) {
 	if c.closed || !c.io.ErrTTY() || !c.atLineStart {
 		return
 	}
+	if st.start.IsZero() {
+		st.start = c.now()
+	} else {
+		st.delay = 0 // drawn again: at once
+	}
+	c.cur = &st
 	c.spin = startSpinner(spinnerConfig{
 		w:        c.io.Err,
-		style:    c.errSt.Agent(agent),
-		label:    label,
+		style:    c.errSt.Agent(st.agent),
+		label:    st.label,
 		now:      c.now,
-		delay:    delay,
+		delay:    st.delay,
 		interval: c.spinInterval,
+		start:    st.start,
+		width:    statusWidth,
+		detail:   c.detail(st),
 	})
+}
+
+// detail is what a spinner shows after its label: the running cell's last
+// line of output.
+func (c *Console) detail(st spinState) string {
+	if st.cell > 0 && !st.phase {
+		return lastLine(c.tail)
+	}
+	return ""
 }
 
 func (c *Console) stopSpinner() {

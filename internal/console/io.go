@@ -95,6 +95,10 @@ func (s *IO) SetColorProfile(p ColorProfile) {
 	s.outProfile, s.errProfile = p, p
 }
 
+// SetErrTTY makes Err count as a terminal, or not, whatever it is: spinners
+// and status lines are drawn on it. It is meant for tests.
+func (s *IO) SetErrTTY(tty bool) { s.errTTY = tty }
+
 // OutStyles returns the styles for text written to Out.
 func (s *IO) OutStyles() Styles { return NewStyles(newRenderer(s.Out, s.outProfile)) }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
@@ -18,6 +19,9 @@ var spinnerFrames = [...]string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦",
 type spinner struct {
 	stop chan struct{}
 	done chan struct{}
+
+	mu     sync.Mutex
+	detail string // drawn after the label; see setDetail
 }
 
 // spinnerConfig says how a spinner looks and when it draws.
@@ -31,18 +35,37 @@ type spinnerConfig struct {
 	delay time.Duration
 	// interval is the time between frames.
 	interval time.Duration
+	// start is when the wait began, for the elapsed time shown; now when
+	// zero. A spinner paused and drawn again keeps its start.
+	start time.Time
+	// detail is drawn after the label until setDetail changes it.
+	detail string
+	// width caps the drawn line, in columns, so that it never wraps; 0
+	// means no cap.
+	width int
 }
 
 // startSpinner draws cfg.label after a spinning frame on cfg.w until Stop is
 // called. Only one goroutine writes to cfg.w until then.
 func startSpinner(cfg spinnerConfig) *spinner {
-	s := &spinner{stop: make(chan struct{}), done: make(chan struct{})}
-	start := cfg.now()
+	s := &spinner{stop: make(chan struct{}), done: make(chan struct{}), detail: cfg.detail}
+	start := cfg.start
+	if start.IsZero() {
+		start = cfg.now()
+	}
 	width := 0
 	draw := func(i int) {
 		text := spinnerFrames[i%len(spinnerFrames)] + " " + cfg.label
 		if el := cfg.now().Sub(start); el >= time.Second {
 			text += fmt.Sprintf(" (%s)", el.Truncate(time.Second))
+		}
+		s.mu.Lock()
+		if s.detail != "" {
+			text += " │ " + s.detail
+		}
+		s.mu.Unlock()
+		if cfg.width > 0 && lipgloss.Width(text) > cfg.width {
+			text = truncate(text, cfg.width)
 		}
 		w := lipgloss.Width(text)
 		pad := max(width-w, 0)
@@ -83,6 +106,13 @@ func startSpinner(cfg spinnerConfig) *spinner {
 		}
 	}()
 	return s
+}
+
+// setDetail sets the text drawn after the label from the next frame on.
+func (s *spinner) setDetail(d string) {
+	s.mu.Lock()
+	s.detail = d
+	s.mu.Unlock()
 }
 
 // Stop ends the animation, clears the line and returns once the spinner's
