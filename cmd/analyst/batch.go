@@ -117,8 +117,9 @@ func runBatch(ctx context.Context, io *console.IO, opts *batchOptions) error {
 		}
 	}
 
-	b := &batchRun{io: io, st: io.ErrStyles()}
+	b := &batchRun{io: io, st: io.ErrStyles(), board: console.NewBoard(io)}
 	results := b.runAll(ctx, tasks, runs, opts.jobs)
+	b.board.Close()
 	b.table(results)
 	if err := batch.WriteSummary(out, results); err != nil {
 		return fmt.Errorf("write summary: %w", err)
@@ -162,7 +163,10 @@ func (b *batchRun) runAll(ctx context.Context, tasks []batch.Task, runs []*runOp
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			b.board.Set(t.Name, "starting")
+			runs[i].progress = b.board.Observer(t.Name)
 			results[i] = b.runTask(ctx, t, runs[i])
+			b.board.Remove(t.Name)
 			b.taskLine(results[i])
 		})
 	}
@@ -200,7 +204,9 @@ func (o *batchOptions) taskOptions(t batch.Task, dir string) *runOptions {
 type batchRun struct {
 	io *console.IO
 	st console.Styles
-	mu sync.Mutex
+	// board shows, on a terminal, a live line per task under way.
+	board *console.Board
+	mu    sync.Mutex
 }
 
 // runTask runs one task with its transcript in its folder, then checks its
@@ -282,16 +288,14 @@ func failReason(err error, out analysis.Outcome) string {
 
 // taskLine says on stderr how a task ended, as it ends.
 func (b *batchRun) taskLine(r batch.Result) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	secs := fmt.Sprintf("%.1fs", r.Duration.Seconds())
 	switch r.Status {
 	case batch.Passed:
-		fmt.Fprintf(b.io.Err, "%s %s  %s  %s\n", b.st.OK.Render("✓"), r.Name, secs, human.Plural(r.Turns, "turn"))
+		b.board.Println(fmt.Sprintf("%s %s  %s  %s", b.st.OK.Render("✓"), r.Name, secs, human.Plural(r.Turns, "turn")))
 	case batch.Interrupted:
-		fmt.Fprintf(b.io.Err, "%s %s  %s  %s\n", b.st.Warning.Render("✗"), r.Name, secs, r.Reason)
+		b.board.Println(fmt.Sprintf("%s %s  %s  %s", b.st.Warning.Render("✗"), r.Name, secs, r.Reason))
 	default:
-		fmt.Fprintf(b.io.Err, "%s %s  %s  %s\n", b.st.Error.Render("✗"), r.Name, secs, r.Reason)
+		b.board.Println(fmt.Sprintf("%s %s  %s  %s", b.st.Error.Render("✗"), r.Name, secs, r.Reason))
 	}
 }
 
