@@ -47,6 +47,9 @@ type gatewayFlags struct {
 	// notices, once connect has run, is where a start that waits for a
 	// kernel slot says so (commands without an observer of their own).
 	notices io.Writer
+	// warn, when set, is where the redactor's warning goes instead of the
+	// writer it was made with.
+	warn io.Writer
 	// local allows starting a local gateway when none is configured.
 	local bool
 	// kernelEnv names variables the local gateway's kernels get on purpose.
@@ -180,6 +183,9 @@ func (g *gatewayFlags) checkNotSecret(name, v string) error {
 func (g *gatewayFlags) redactor(w io.Writer) *redact.Redactor {
 	if g.secrets == nil {
 		g.secrets = &redact.Redactor{OnFirst: func(name string) {
+			if g.warn != nil {
+				w = g.warn // the console's, which takes its spinner off the line first
+			}
 			fmt.Fprintf(w, "analyst: warning: the %s appeared in a cell's output or the LLM's answer; it is shown as %s\n", name, redact.Marker(name))
 		}}
 		for _, secret := range g.secretValues() {

@@ -297,6 +297,7 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 	}
 	con := console.New(io, console.Options{Writer: transcript, Verbose: opts.verbose, Cost: sopts.Meta.Cost, Explain: explain})
 	defer con.Close()
+	opts.gateway.warn = con.Writer(io.Err)
 	sopts.Observers = []team.Observer{con}
 	if opts.progress != nil {
 		sopts.Observers = append(sopts.Observers, opts.progress)

@@ -585,7 +585,7 @@ func (r *Recorder) stepMessage(m team.Message) {
 	if m.Final {
 		req.final = true
 		req.summary = m.Summary
-		r.addCell(nbCell{id: "summary", kind: "markdown", source: "## Summary\n\n" + req.summary})
+		r.addCell(nbCell{id: "summary", kind: "markdown", source: "## Summary\n\n" + summaryText(req.summary)})
 		return
 	}
 	r.steps++
