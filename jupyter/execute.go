@@ -68,7 +68,7 @@ func (s *Session) send(ctx context.Context, code string, silent bool) (*Result, 
 	if err != nil {
 		return nil, fmt.Errorf("execute: %w", err)
 	}
-	req := newMessage(s.sessionID, "shell", "execute_request", executeRequest{
+	req := newMessage(s.sid(), "shell", "execute_request", executeRequest{
 		Code:            code,
 		Silent:          silent,
 		StoreHistory:    !silent,

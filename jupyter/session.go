@@ -82,10 +82,9 @@ type SessionOptions struct {
 // Session is a WebSocket connection to one kernel. Cells run one at a
 // time. A Session is safe for concurrent use.
 type Session struct {
-	c         *Client
-	kernelID  string
-	sessionID string
-	opts      SessionOptions
+	c        *Client
+	kernelID string
+	opts     SessionOptions
 
 	frameLimit int64           // frames above this are skipped unread
 	turn       chan struct{}   // one running cell at a time
@@ -95,18 +94,20 @@ type Session struct {
 
 	writeMu sync.Mutex // gorilla allows one writer at a time
 
-	mu     sync.Mutex
-	conn   *websocket.Conn  // nil while reconnecting or broken
-	ready  chan struct{}    // closed when conn is set or broken
-	broken error            // why reconnecting gave up
-	closed bool             // Close was called
-	stale  bool             // the kernel restarted: re-open before the next use
-	calls  map[string]*call // in flight, by request msg_id
+	mu        sync.Mutex
+	sessionID string           // the WebSocket's session_id; see redial
+	conn      *websocket.Conn  // nil while reconnecting or broken
+	ready     chan struct{}    // closed when conn is set or broken
+	broken    error            // why reconnecting gave up
+	closed    bool             // Close was called
+	stale     bool             // the kernel restarted: re-open before the next use
+	calls     map[string]*call // in flight, by request msg_id
 }
 
-// Connect opens a Session to a running kernel. The Session keeps one
-// session id for its life, so a reconnect gets the messages the server
-// buffered meanwhile. Close it when done; that does not stop the kernel.
+// Connect opens a Session to a running kernel. A reconnect after a dropped
+// connection keeps the session id, so that it gets the messages the server
+// buffered meanwhile; after the kernel restarted, the Session connects with
+// a new one. Close it when done; that does not stop the kernel.
 func (c *Client) Connect(ctx context.Context, kernelID string, opts SessionOptions) (*Session, error) {
 	if opts.CellTimeout <= 0 {
 		opts.CellTimeout = defaultCellTimeout
@@ -148,8 +149,15 @@ func (s *Session) channelsURL() string {
 		u.Scheme = "ws"
 	}
 	u.Path = s.c.base.Path + kernelPath(s.kernelID) + "/channels"
-	u.RawQuery = url.Values{"session_id": {s.sessionID}}.Encode()
+	u.RawQuery = url.Values{"session_id": {s.sid()}}.Encode()
 	return u.String()
+}
+
+// sid returns the current session id.
+func (s *Session) sid() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessionID
 }
 
 // dial opens a WebSocket to the kernel.
@@ -240,11 +248,16 @@ func (s *Session) current(ctx context.Context) (*websocket.Conn, error) {
 	}
 }
 
-// redial closes the current connection; its reader goroutine reconnects.
-// After a restart the kernel may listen on new ports, which the server's
-// channels for an existing WebSocket do not follow.
+// redial closes the current connection; its reader goroutine reconnects,
+// under a new session id. After a restart the kernel may listen on new
+// ports, which the server's channels for an existing WebSocket do not
+// follow; and jupyter_server 2 "restores" a connection with a known session
+// id onto the channels it buffered for it, which may be those of the dead
+// kernel, so that the new connection never gets an answer. What the old
+// session buffered is of no use after a restart anyway.
 func (s *Session) redial() {
 	s.mu.Lock()
+	s.sessionID = newID()
 	old := s.conn
 	if old != nil {
 		s.detach(old)
@@ -554,7 +567,7 @@ func (s *Session) probe(ctx context.Context, wait time.Duration) error {
 	if err != nil {
 		return err
 	}
-	req := newMessage(s.sessionID, "shell", "execute_request", executeRequest{
+	req := newMessage(s.sid(), "shell", "execute_request", executeRequest{
 		Code:            "",
 		Silent:          true,
 		UserExpressions: map[string]any{},
