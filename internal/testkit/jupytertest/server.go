@@ -26,6 +26,54 @@ import (
 	"github.com/analyst-dev/analyst/internal/localgw"
 )
 
+// Kind names a server the tests can run against.
+type Kind string
+
+// The servers the tests can run against.
+const (
+	// JupyterServer is Debian's Jupyter Server (1.23), the default.
+	JupyterServer Kind = "server"
+	// KG3 is Kernel Gateway 3.0.1 on jupyter_server 2.x, from
+	// ../shared/gateways/kg3.
+	KG3 Kind = "kg3"
+	// KG2 is Kernel Gateway 2.5.2 on notebook 6.4, from
+	// ../shared/gateways/kg2.
+	KG2 Kind = "kg2"
+)
+
+// KindEnv is the environment variable that selects the Kind of server
+// [Start], [StartTLS], [Launch] and [Pool] start.
+const KindEnv = "ANALYST_TEST_SERVER"
+
+// GatewaysEnv is the environment variable that names the folder holding the
+// Kernel Gateways (kg3/, kg2/) when it is not ../shared/gateways beside the
+// repository (or beside one of its parent folders).
+const GatewaysEnv = "ANALYST_GATEWAYS_DIR"
+
+// Selected returns the Kind that KindEnv selects: JupyterServer when it is
+// unset.
+func Selected() (Kind, error) {
+	switch k := Kind(os.Getenv(KindEnv)); k {
+	case "", JupyterServer:
+		return JupyterServer, nil
+	case KG3, KG2:
+		return k, nil
+	default:
+		return "", fmt.Errorf("%s=%q: want %q, %q or %q", KindEnv, k, JupyterServer, KG3, KG2)
+	}
+}
+
+// String names the server for people.
+func (k Kind) String() string {
+	switch k {
+	case KG3:
+		return "Kernel Gateway 3"
+	case KG2:
+		return "Kernel Gateway 2"
+	}
+	return "Jupyter Server"
+}
+
 // Python is the interpreter that has the Debian Jupyter packages.
 const Python = "/usr/bin/python3"
 
@@ -35,8 +83,9 @@ const Packages = "python3-jupyter-server python3-ipykernel python3-pandas python
 // readyTimeout bounds the wait for a new server to answer GET /api.
 const readyTimeout = 60 * time.Second
 
-// Server is a running Jupyter Server.
+// Server is a running Jupyter server.
 type Server struct {
+	Kind  Kind   // which server it is
 	URL   string // http://127.0.0.1:PORT (https with StartTLS), without the token
 	Token string // the server's token
 	Dir   string // the server's root_dir: kernels start here
@@ -45,13 +94,20 @@ type Server struct {
 	CACert string
 
 	gw      *localgw.Gateway
+	logf    *os.File // the server writes its log here until Stop
 	logPath string
 }
 
-// errMissing reports that Jupyter is not installed.
-type errMissing struct{ detail string }
+// errMissing reports that the server is not installed.
+type errMissing struct {
+	kind   Kind
+	detail string
+}
 
 func (e errMissing) Error() string {
+	if e.kind != JupyterServer {
+		return fmt.Sprintf("%s is not available (%s); it runs from ../shared/gateways beside the repository (or %s) after its ./setup", e.kind, e.detail, GatewaysEnv)
+	}
 	return fmt.Sprintf("Jupyter Server is not installed (%s); install the Debian packages: apt-get install %s", e.detail, Packages)
 }
 
@@ -61,7 +117,13 @@ func (e errMissing) Error() string {
 // fails when the environment has CI=true.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := start(tb.TempDir(), false)
+	return StartKind(tb, selected(tb))
+}
+
+// StartKind is Start with the given Kind of server, whatever KindEnv says.
+func StartKind(tb testing.TB, kind Kind) *Server {
+	tb.Helper()
+	s, err := start(tb.TempDir(), kind, false)
 	if err != nil {
 		fail(tb, err)
 	}
@@ -72,13 +134,29 @@ func Start(tb testing.TB) *Server {
 // Launch starts a server whose files live under dir, for programs that are
 // not tests (benchmarks). The caller must Stop it. The error says which
 // Debian packages to install when Jupyter is missing.
-func Launch(dir string) (*Server, error) { return start(dir, false) }
+func Launch(dir string) (*Server, error) {
+	kind, err := Selected()
+	if err != nil {
+		return nil, err
+	}
+	return start(dir, kind, false)
+}
+
+// selected is Selected for a test: a bad KindEnv fails it.
+func selected(tb testing.TB) Kind {
+	tb.Helper()
+	kind, err := Selected()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return kind
+}
 
 // StartTLS is Start with https and wss: the server uses a new self-signed
 // certificate for 127.0.0.1, whose PEM file is Server.CACert.
 func StartTLS(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := start(tb.TempDir(), true)
+	s, err := start(tb.TempDir(), selected(tb), true)
 	if err != nil {
 		fail(tb, err)
 	}
@@ -99,21 +177,38 @@ func fail(tb testing.TB, err error) {
 // start starts a server whose files live under dir: its root, its
 // connection files, and its own configuration, data and IPython
 // directories, so that nothing of the machine's own Jupyter set-up leaks in.
-func start(dir string, withTLS bool) (*Server, error) {
-	if out, err := exec.Command(Python, "-c", "import jupyter_server, ipykernel").CombinedOutput(); err != nil {
-		return nil, errMissing{detail: oneLine(string(out), err)}
+func start(dir string, kind Kind, withTLS bool) (*Server, error) {
+	imports, launcher := "import jupyter_server, ipykernel", ""
+	if kind != JupyterServer {
+		gws, err := GatewaysDir()
+		if err != nil {
+			return nil, errMissing{kind: kind, detail: err.Error()}
+		}
+		launcher = filepath.Join(gws, string(kind), "run")
+		if _, err := os.Stat(launcher); err != nil {
+			return nil, errMissing{kind: kind, detail: err.Error()}
+		}
+		imports = "import zmq, ipykernel"
+		if kind == KG2 {
+			imports = "import notebook, ipykernel"
+		}
 	}
-	s := &Server{Dir: filepath.Join(dir, "root"), logPath: filepath.Join(dir, "server.log")}
+	if out, err := exec.Command(Python, "-c", imports).CombinedOutput(); err != nil {
+		return nil, errMissing{kind: kind, detail: oneLine(string(out), err)}
+	}
+	s := &Server{Kind: kind, Dir: filepath.Join(dir, "root"), logPath: filepath.Join(dir, "server.log")}
 	for _, d := range []string{"root", "runtime", "config", "data", "ipython"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			return nil, err
 		}
 	}
-	logf, err := os.Create(s.logPath)
+	// The file stays open while the server runs: a server whose output
+	// pipe breaks stops logging, and Kernel Gateway 2 stops serving.
+	var err error
+	s.logf, err = os.Create(s.logPath)
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close()
 	var certFile, keyFile string
 	if withTLS {
 		certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
@@ -125,14 +220,15 @@ func start(dir string, withTLS bool) (*Server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
 	s.gw, err = localgw.Start(ctx, localgw.Options{
-		CertFile:     certFile,
-		KeyFile:      keyFile,
-		Workdir:      s.Dir,
-		Pythons:      []string{Python},
-		ServerOnly:   true,
-		RuntimeDir:   filepath.Join(dir, "runtime"),
-		ReadyTimeout: readyTimeout,
-		Log:          logf,
+		CertFile:      certFile,
+		KeyFile:       keyFile,
+		Workdir:       s.Dir,
+		Pythons:       []string{Python},
+		ServerOnly:    kind == JupyterServer,
+		KernelGateway: launcher,
+		RuntimeDir:    filepath.Join(dir, "runtime"),
+		ReadyTimeout:  readyTimeout,
+		Log:           s.logf,
 		Env: []string{
 			"JUPYTER_CONFIG_DIR=" + filepath.Join(dir, "config"),
 			"JUPYTER_DATA_DIR=" + filepath.Join(dir, "data"),
@@ -143,10 +239,45 @@ func start(dir string, withTLS bool) (*Server, error) {
 		},
 	})
 	if err != nil {
+		s.logf.Close()
 		return nil, fmt.Errorf("%w\nserver log:\n%s", err, s.logTail())
 	}
 	s.URL, s.Token = s.gw.URL, s.gw.Token
 	return s, nil
+}
+
+// GatewaysDir returns the folder that holds the Kernel Gateways (kg3/,
+// kg2/): GatewaysEnv if set, else the first shared/gateways found beside
+// the repository (the module's root, found from the current directory) or
+// beside one of its parents.
+func GatewaysDir() (string, error) {
+	if d := os.Getenv(GatewaysEnv); d != "" {
+		return d, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	root := wd
+	for {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(root)
+		if parent == root {
+			return "", fmt.Errorf("no go.mod above %s", wd)
+		}
+		root = parent
+	}
+	for d := filepath.Dir(root); ; d = filepath.Dir(d) {
+		gws := filepath.Join(d, "shared", "gateways")
+		if fi, err := os.Stat(gws); err == nil && fi.IsDir() {
+			return gws, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no shared/gateways beside %s or its parents", root)
+		}
+	}
 }
 
 // logTail returns the end of the server's log.
@@ -224,7 +355,10 @@ func (c cancelOnClose) Close() error {
 
 // Stop deletes the server's kernels, stops the server and kills any kernel
 // left behind. It is safe to call more than once.
-func (s *Server) Stop() { s.gw.Stop() }
+func (s *Server) Stop() {
+	s.gw.Stop()
+	s.logf.Close()
+}
 
 // oneLine summarises a failed command.
 func oneLine(out string, err error) string {
@@ -267,7 +401,11 @@ func (p *Pool) Server(tb testing.TB) *Server {
 			tb.Fatal(err)
 		}
 		p.dir = dir
-		p.srv, p.err = start(dir, false)
+		kind, err := Selected()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		p.srv, p.err = start(dir, kind, false)
 	}
 	if p.err != nil {
 		fail(tb, p.err)
