@@ -13,11 +13,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +61,11 @@ type Options struct {
 	Pythons []string
 	// ServerOnly uses Jupyter Server even where Kernel Gateway is installed.
 	ServerOnly bool
+	// KernelGateway, when set, is the Kernel Gateway to start: a program
+	// taking the gateway's flags, such as jupyter-kernelgateway or a
+	// wrapper script. When empty, jupyter-kernelgateway is looked up on
+	// PATH.
+	KernelGateway string
 	// RuntimeDir is where the server keeps its kernels' connection files; a
 	// new temporary directory, removed by Stop, when empty. Stop kills any
 	// kernel process still naming it.
@@ -84,18 +91,26 @@ type Gateway struct {
 	Token string
 	// Kind is "Jupyter Kernel Gateway" or "Jupyter Server".
 	Kind string
-	// Version is the server's version as GET /api reports it.
+	// Version is the version of Kind: Kernel Gateway's own, from the line it
+	// logs when it starts serving; Jupyter Server's from GET /api.
 	Version string
+	// APIVersion is what GET /api reports: for Kernel Gateway the version of
+	// the server it runs on (jupyter_server from 3.0, notebook before).
+	APIVersion string
 	// Addr is host:port.
 	Addr string
 
 	cmd        *exec.Cmd
 	exited     chan struct{}
 	tail       *tailBuffer
+	banner     *bannerWatch // Kernel Gateway's start line, nil for Jupyter Server
 	once       sync.Once
 	runtimeDir string
 	ownRuntime bool // the runtime dir is ours to remove
 }
+
+// kindKG is the Kind of a Kernel Gateway.
+const kindKG = "Jupyter Kernel Gateway"
 
 // server is how to launch one kind of server.
 type server struct {
@@ -103,13 +118,15 @@ type server struct {
 	argv []string
 }
 
-const kindKG = "Jupyter Kernel Gateway"
-
 // find looks for Kernel Gateway, then for a Python with jupyter_server.
 func find(ctx context.Context, ip string, port int, dir string, opts Options) (server, error) {
 	p := strconv.Itoa(port)
 	pys, serverOnly := opts.Pythons, opts.ServerOnly
-	if kg, err := exec.LookPath("jupyter-kernelgateway"); err == nil && !serverOnly {
+	kg := opts.KernelGateway
+	if kg == "" && !serverOnly {
+		kg, _ = exec.LookPath("jupyter-kernelgateway")
+	}
+	if kg != "" && !serverOnly {
 		argv := append([]string{kg,
 			"--KernelGatewayApp.ip=" + ip,
 			"--KernelGatewayApp.port=" + p,
@@ -242,6 +259,11 @@ func launch(ctx context.Context, opts Options, ip, token, dir string) (*Gateway,
 		tail:       &tailBuffer{max: 4096},
 		runtimeDir: opts.RuntimeDir,
 	}
+	var out io.Writer = g.tail
+	if srv.kind == kindKG {
+		g.banner = newBannerWatch()
+		out = io.MultiWriter(g.tail, g.banner)
+	}
 	if g.runtimeDir == "" {
 		if g.runtimeDir, err = os.MkdirTemp("", "analyst-jupyter-runtime-"); err != nil {
 			return nil, err
@@ -265,12 +287,11 @@ func launch(ctx context.Context, opts Options, ip, token, dir string) (*Gateway,
 		cmd.Env = append(cmd.Env, "KG_ENV_PROCESS_WHITELIST="+strings.Join(names(cmd.Env), ","))
 	}
 	cmd.SysProcAttr = sysProcAttr()
-	cmd.Stdout = g.tail
-	cmd.Stderr = g.tail
+	cmd.Stdout = out
 	if opts.Log != nil {
-		cmd.Stdout = multiWriter(opts.Log, g.tail)
-		cmd.Stderr = cmd.Stdout
+		cmd.Stdout = multiWriter(opts.Log, out)
 	}
+	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		g.removeRuntime()
 		return nil, fmt.Errorf("start %s: %w", srv.kind, err)
@@ -308,7 +329,10 @@ func (g *Gateway) waitReady(ctx context.Context, timeout time.Duration) error {
 	defer tick.Stop()
 	for {
 		if v, err := g.version(ctx); err == nil {
-			g.Version = v
+			g.APIVersion, g.Version = v, v
+			if g.banner != nil {
+				return g.readBanner(ctx)
+			}
 			return nil
 		}
 		select {
@@ -356,9 +380,87 @@ func (g *Gateway) call(ctx context.Context, method, path string, out any) error 
 // gateway do).
 var probeClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 
-// Describe is the one line that tells the user what was started.
+// bannerWait bounds the wait for Kernel Gateway's start line once it
+// answers: the line is written before it serves, so it is normally in the
+// pipe already.
+const bannerWait = 5 * time.Second
+
+// readBanner takes Kernel Gateway's version from the line it logs when it
+// starts serving ("Jupyter Kernel Gateway 3.0.1 is available at ..."): GET
+// /api gives the version of the server underneath.
+func (g *Gateway) readBanner(ctx context.Context) error {
+	t := time.NewTimer(bannerWait)
+	defer t.Stop()
+	select {
+	case <-g.banner.found:
+		g.Version = g.banner.version
+		return nil
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return fmt.Errorf("%s answers on %s but did not log its version: %s", g.Kind, g.Addr, g.tail.lastLine())
+}
+
+// Describe is the one line that tells the user what was started: "local
+// Jupyter Server 1.23.3 on 127.0.0.1:41877, stopped on exit", or for Kernel
+// Gateway, with the server it runs on, "local Jupyter Kernel Gateway 3.0.1
+// (jupyter_server 2.20.0) on 127.0.0.1:41877, stopped on exit".
 func (g *Gateway) Describe() string {
-	return fmt.Sprintf("local %s %s on %s, stopped on exit", g.Kind, g.Version, g.Addr)
+	name := g.Kind + " " + g.Version
+	if g.Kind == kindKG {
+		name += fmt.Sprintf(" (%s %s)", underKG(g.Version), g.APIVersion)
+	}
+	return fmt.Sprintf("local %s on %s, stopped on exit", name, g.Addr)
+}
+
+// underKG names the server a Kernel Gateway version runs on: jupyter_server
+// from 3.0, notebook before.
+func underKG(version string) string {
+	major, _, _ := strings.Cut(version, ".")
+	if n, err := strconv.Atoi(major); err == nil && n < 3 {
+		return "notebook"
+	}
+	return "jupyter_server"
+}
+
+// kgBanner matches the line Kernel Gateway (2.x and 3.x) logs when it
+// starts serving.
+var kgBanner = regexp.MustCompile(`Jupyter Kernel Gateway (\d+\.\d+\S*) is available at`)
+
+// bannerWatch scans the server's output for kgBanner.
+type bannerWatch struct {
+	mu      sync.Mutex
+	line    []byte // the current, unfinished line
+	version string
+	found   chan struct{} // closed once version is set
+}
+
+func newBannerWatch() *bannerWatch { return &bannerWatch{found: make(chan struct{})} }
+
+func (b *bannerWatch) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.version != "" {
+		return len(p), nil
+	}
+	b.line = append(b.line, p...)
+	for {
+		i := bytes.IndexByte(b.line, '\n')
+		if i < 0 {
+			break
+		}
+		if m := kgBanner.FindSubmatch(b.line[:i]); m != nil {
+			b.version = string(m[1])
+			b.line = nil
+			close(b.found)
+			return len(p), nil
+		}
+		b.line = b.line[i+1:]
+	}
+	if len(b.line) > 64<<10 {
+		b.line = b.line[len(b.line)-(64<<10):] // no newline for long: keep the tail
+	}
+	return len(p), nil
 }
 
 // stopWait is how long the server gets to shut down after SIGTERM before it

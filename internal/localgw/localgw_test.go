@@ -24,7 +24,7 @@ func TestStartServesAPIAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Stop()
-	if !regexp.MustCompile(`^local Jupyter (Server|Kernel Gateway) \d+\.\d+\.\d+ on 127\.0\.0\.1:\d+, stopped on exit$`).MatchString(g.Describe()) {
+	if !regexp.MustCompile(`^local Jupyter (Server \d+\.\d+\.\d+|Kernel Gateway \d+\.\d+\.\d+ \((jupyter_server|notebook) \d+\.\d+\.\d+\)) on 127\.0\.0\.1:\d+, stopped on exit$`).MatchString(g.Describe()) {
 		t.Errorf("Describe() = %q", g.Describe())
 	}
 	if len(g.Token) != 48 || strings.Contains(g.URL, g.Token) {
