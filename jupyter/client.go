@@ -62,6 +62,7 @@ type Client struct {
 	hc            *http.Client
 	dialer        *websocket.Dialer
 	launchTimeout time.Duration
+	starts        *startLog // what the gateway's starts taught us
 }
 
 // NewClient returns a Client for cfg. It fails on a malformed URL, an
@@ -109,6 +110,7 @@ func NewClient(cfg Config) (*Client, error) {
 			WriteBufferSize:  16 << 10,
 		},
 		launchTimeout: launch,
+		starts:        newStartLog(),
 	}, nil
 }
 

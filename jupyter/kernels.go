@@ -85,6 +85,10 @@ func (c *Client) ListKernels(ctx context.Context) ([]Kernel, error) {
 // error wrapping [ErrResourceLimit], after queueing as opts.Queue says; one
 // refusing the user gives a [*UserNotAllowedError], at once.
 //
+// A start the gateway does not answer within a short time that adapts to
+// its earlier starts is looked into and, on a gateway known to drop such
+// requests (Kernel Gateway 2), sent again; see startIDKey.
+//
 // Cancelling ctx ends the waits between queued attempts, but not a start
 // request already sent: a server that got it launches the kernel anyway, and
 // only the id in its answer lets the caller delete that kernel. The request's
@@ -107,19 +111,8 @@ func (c *Client) StartKernel(ctx context.Context, opts StartOptions) (Kernel, er
 	} else if secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && secs > launch.Seconds() && secs < math.MaxInt32 {
 		launch = time.Duration(secs * float64(time.Second))
 	}
-	body := struct {
-		Name string            `json:"name"`
-		Env  map[string]string `json:"env"`
-	}{name, env}
 	return startQueued(ctx, op, opts.Queue, func() (Kernel, error) {
-		var m kernelModel
-		if err := c.do(context.WithoutCancel(ctx), launch+launchPad, op, http.MethodPost, "/api/kernels", body, &m, nil); err != nil {
-			return Kernel{}, err
-		}
-		if m.ID == "" {
-			return Kernel{}, fmt.Errorf("%s: the server returned no kernel id", op)
-		}
-		return m.kernel(), nil
+		return c.startOnce(ctx, op, name, env, launch)
 	})
 }
 
@@ -157,13 +150,23 @@ const deleteRetryWait = 10 * time.Second
 
 // DeleteKernel shuts the kernel down and removes it. Server errors (5xx) are
 // retried for a few seconds, so that a kernel caught restarting is still
-// deleted.
+// deleted. A DELETE that gets no answer within deleteAnswerWait is checked
+// (is the kernel gone after all?) and sent again while ctx allows.
 func (c *Client) DeleteKernel(ctx context.Context, id string) error {
 	op := fmt.Sprintf("delete kernel %s", id)
 	deadline := time.Now().Add(deleteRetryWait)
 	wait := 100 * time.Millisecond
-	for {
-		err := c.do(ctx, requestTimeout, op, http.MethodDelete, kernelPath(id), nil, nil, ErrKernelNotFound)
+	for unanswered := 0; ; {
+		err := c.do(ctx, deleteAnswerWait, op, http.MethodDelete, kernelPath(id), nil, nil, ErrKernelNotFound)
+		if deleteUnanswered(ctx, err) {
+			if c.kernelGone(ctx, id) {
+				return nil // the delete went through; only its answer was lost
+			}
+			if unanswered++; unanswered < maxDeleteSends && ctx.Err() == nil {
+				continue
+			}
+			return err
+		}
 		var he *HTTPError
 		if err == nil || !errors.As(err, &he) || he.Status < 500 || time.Now().Add(wait).After(deadline) {
 			return err
