@@ -23,11 +23,17 @@ func TestMain(m *testing.M) {
 func newClient(tb testing.TB) (*jupytertest.Server, *jupyter.Client) {
 	tb.Helper()
 	srv := servers.Server(tb)
+	return srv, clientFor(tb, srv)
+}
+
+// clientFor returns a client for srv.
+func clientFor(tb testing.TB, srv *jupytertest.Server) *jupyter.Client {
+	tb.Helper()
 	c, err := jupyter.NewClient(jupyter.Config{URL: srv.URL, Token: srv.Token})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return srv, c
+	return c
 }
 
 // newSession starts a kernel on the shared server and connects to it; both

@@ -89,6 +89,25 @@ func TestExecKeepsGivenKernel(t *testing.T) {
 	}
 }
 
+// TestExecKernelIDAfterDeath: a cell kills the given kernel (exit 3); the
+// server restarts it, and the next exec --kernel-id runs in it.
+func TestExecKernelIDAfterDeath(t *testing.T) {
+	js := jupytertest.Start(t)
+	gw := []string{"--gateway-url", js.URL, "--gateway-token", js.Token}
+	code, id, errs := runCLI(t, context.Background(), append([]string{"kernels", "start"}, gw...)...)
+	if code != 0 {
+		t.Fatalf("kernels start: exit %d, stderr %q", code, errs)
+	}
+	id = strings.TrimSpace(id)
+	if code, _, errs := runCLI(t, context.Background(), append([]string{"exec", "--kernel-id", id, "import os; os._exit(1)"}, gw...)...); code != 3 {
+		t.Errorf("os._exit(1): exit %d, stderr %q; want 3 (the kernel died)", code, errs)
+	}
+	code, out, errs := runCLI(t, context.Background(), append([]string{"exec", "--kernel-id", id, "print(6 * 7)"}, gw...)...)
+	if code != 0 || out != "42\n" {
+		t.Errorf("after the death: exit %d, stdout %q, stderr %q\nserver log:\n%s", code, out, errs, js.Log())
+	}
+}
+
 // testIO is console.Test with stdin holding in.
 func testIO(in string) (*console.IO, *bytes.Buffer, *bytes.Buffer) {
 	io, out, errb := console.Test()

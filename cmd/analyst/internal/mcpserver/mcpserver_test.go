@@ -154,6 +154,18 @@ func TestSessionKernel(t *testing.T) {
 	if !isErr || !strings.Contains(text, "NameError") {
 		t.Errorf("print(x) after restart: %q (error %v), want NameError", text, isErr)
 	}
+
+	// The kernel dies; restart_kernel brings it back and the next cell runs
+	// (on every server: Kernel Gateway 3 restarts a dead kernel on new ports).
+	if text, _, isErr := call(t, cs, ExecuteCode, map[string]any{"code": "import os; os._exit(1)"}); !isErr {
+		t.Errorf("os._exit(1): %q, want a tool error", text)
+	}
+	if text, _, isErr := call(t, cs, RestartKernel, map[string]any{}); isErr || !strings.Contains(text, "restarted") {
+		t.Errorf("restart after the death: %q (error %v)", text, isErr)
+	}
+	if text, _, isErr := call(t, cs, ExecuteCode, map[string]any{"code": "print(2 + 2)"}); isErr || output(text) != "4" {
+		t.Errorf("print(2 + 2) after the death and restart: %q (error %v), want output 4", text, isErr)
+	}
 	if gateways != 1 {
 		t.Errorf("the gateway was asked for %d times, want once", gateways)
 	}
