@@ -171,6 +171,16 @@ func (c *Client) startOnce(ctx context.Context, op, name string, env map[string]
 				return a.m.kernel(), nil
 			}
 			lastErr = a.err
+			if c.retryFailedStart(ctx, a.err, sent, deadline) {
+				if k, ok := c.findStarted(ctx, startID); ok {
+					c.discardOthers(ctx, answers, pending, k.ID)
+					return k, nil
+				}
+				send()
+				sent++
+				pending++
+				continue
+			}
 			if pending == 0 {
 				return Kernel{}, lastErr
 			}
@@ -201,6 +211,23 @@ func (c *Client) startOnce(ctx context.Context, op, name string, env map[string]
 			look.Reset(c.starts.noAnswerWait())
 		}
 	}
+}
+
+// retryFailedStart reports whether a start that failed with err is sent
+// again: on the stack that drops requests, the same fault answers some
+// concurrent starts with "500 Unknown server error" instead (a Python import
+// lock broken by its re-entered tasks), and the next start succeeds.
+func (c *Client) retryFailedStart(ctx context.Context, err error, sent int, deadline time.Time) bool {
+	var he *HTTPError
+	if !errors.As(err, &he) || he.Status < 500 || sent == maxStartSends || ctx.Err() != nil || time.Until(deadline) < minNoAnswer {
+		return false
+	}
+	drops, aerr := c.dropsRequests(ctx)
+	if aerr != nil || !drops {
+		return false
+	}
+	c.starts.setLossy()
+	return true
 }
 
 // dropsRequests asks the server (GET /api) whether it runs on the stack that

@@ -24,6 +24,7 @@ type lossyGateway struct {
 	posts       []string // the KERNEL_START_ID of each start request
 	deletes     int
 	dropPosts   int  // how many start requests to leave unanswered
+	failPosts   int  // how many (after those) to answer with a 500
 	launchFirst bool // a dropped start still launches fakeKernel
 	launched    bool
 	dropDeletes int
@@ -69,12 +70,18 @@ func (g *lossyGateway) start(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	g.posts = append(g.posts, body.Env["KERNEL_START_ID"])
 	drop := len(g.posts) <= g.dropPosts
+	fail := !drop && len(g.posts) <= g.dropPosts+g.failPosts
 	if drop && g.launchFirst {
 		g.launched = true
 	}
 	g.mu.Unlock()
-	if drop {
+	switch {
+	case drop:
 		<-g.hold
+		return
+	case fail:
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"reason": "Internal Server Error", "message": "Unknown server error"}`)
 		return
 	}
 	w.WriteHeader(http.StatusCreated)
@@ -126,19 +133,24 @@ func (g *lossyGateway) channels(w http.ResponseWriter, r *http.Request) {
 func TestStartGetsNoAnswer(t *testing.T) {
 	tests := []struct {
 		name        string
+		drop, fail  int
 		launchFirst bool
 		wantPosts   int
 	}{
 		// The first request launched nothing: it is sent again.
-		{"sent again", false, 2},
+		{"sent again", 1, 0, false, 2},
 		// The first request launched the kernel but its answer never came:
 		// the kernel carrying the request's start id is taken.
-		{"kernel found", true, 1},
+		{"kernel found", 1, 0, true, 1},
+		// The same fault, answered with a 500: sent again at once.
+		{"500 sent again", 0, 1, false, 2},
+		// Lost, then a 500, then answered: three requests in all.
+		{"lost then 500", 1, 1, false, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			g := &lossyGateway{dropPosts: 1, launchFirst: tt.launchFirst}
+			g := &lossyGateway{dropPosts: tt.drop, failPosts: tt.fail, launchFirst: tt.launchFirst}
 			c := g.client(t)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
