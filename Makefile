@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/analyst
 TASK    ?= Read superstore.csv and find the total sales for each region, then plot them as a bar chart.
 
-.PHONY: all build setup demo test test-short bench faults lint fmt clean
+.PHONY: all build setup demo test test-gateways test-short bench faults lint fmt clean
 
 all: build
 
@@ -21,6 +21,11 @@ demo:
 
 test:
 	./scripts/test
+
+# test-gateways runs the gateway-facing tests against Kernel Gateway 3.0.1 and
+# 2.5.2 from ../shared/gateways (issue 14); `make test` covers Jupyter Server.
+test-gateways:
+	./scripts/test-gateways
 
 test-short:
 	$(GO) test -short ./...
