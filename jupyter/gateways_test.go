@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/jupyter"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
 )
 
 // The tests of this file face what differs between servers (see

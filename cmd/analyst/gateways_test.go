@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/analyst-dev/analyst/internal/llmtest"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 )
 
 // TestBatchConcurrentStarts runs six tasks with -j 3 on a freshly started

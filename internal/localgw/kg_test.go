@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/analyst-dev/analyst/internal/localgw"
-	"github.com/analyst-dev/analyst/jupyter/jupytertest"
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 )
 
 // TestKernelGatewayBanner starts each Kernel Gateway of ../shared/gateways
