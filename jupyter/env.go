@@ -17,7 +17,7 @@ func (s *Session) SetEnv(ctx context.Context, name, value string) error {
 // Env reads an environment variable of the kernel's process with a silent
 // cell; "" when it is not set.
 func (s *Session) Env(ctx context.Context, name string) (string, error) {
-	res, err := s.execute(ctx, fmt.Sprintf("print(__import__('os').environ.get(%s, ''), end='')", pyString(name)), true)
+	res, err := s.execute(ctx, envCode(name), true)
 	switch {
 	case err == nil && res.Status == "aborted":
 		return "", fmt.Errorf("read %s: the kernel aborted the request", name)
@@ -68,4 +68,9 @@ try:
     _analyst_rm(%s)
 finally:
     del _analyst_rm`, pyString(dir)))
+}
+
+// envCode is the cell that prints an environment variable of the kernel.
+func envCode(name string) string {
+	return fmt.Sprintf("print(__import__('os').environ.get(%s, ''), end='')", pyString(name))
 }

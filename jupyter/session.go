@@ -563,12 +563,20 @@ func (s *Session) Restart(ctx context.Context) error {
 // probe runs an empty silent cell and waits up to wait for both its reply
 // (shell) and its status idle (IOPub), proving both channels work.
 func (s *Session) probe(ctx context.Context, wait time.Duration) error {
+	_, err := s.ask(ctx, "", wait)
+	return err
+}
+
+// ask runs code as a silent cell and waits up to wait for its result. Unlike
+// Execute it never interrupts the kernel: a kernel busy with someone else's
+// cell is left alone.
+func (s *Session) ask(ctx context.Context, code string, wait time.Duration) (*Result, error) {
 	conn, err := s.current(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req := newMessage(s.sid(), "shell", "execute_request", executeRequest{
-		Code:            "",
+		Code:            code,
 		Silent:          true,
 		UserExpressions: map[string]any{},
 	})
@@ -576,18 +584,17 @@ func (s *Session) probe(ctx context.Context, wait time.Duration) error {
 	s.register(c)
 	defer s.unregister(c)
 	if err := s.write(conn, req); err != nil {
-		return err
+		return nil, err
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-c.done:
-		_, err := c.finish()
-		return err
+		return c.finish()
 	case <-t.C:
-		return errors.New("the kernel did not answer")
+		return nil, errors.New("the kernel did not answer")
 	case <-ctx.Done():
-		return context.Cause(ctx)
+		return nil, context.Cause(ctx)
 	}
 }
 

@@ -253,8 +253,8 @@ func (c *Client) dropsRequests(ctx context.Context) (bool, error) {
 const maxStartCandidates = 8
 
 // findStarted looks for a kernel the start request with startID launched:
-// among the most recently active kernels no one is connected to, one whose
-// environment holds startID. (The server's clock may differ from ours, so
+// among the most recently active kernels that no one is connected to and
+// that are not busy, one whose environment holds startID. (The server's clock may differ from ours, so
 // times are only compared with each other.) A server that does not list
 // kernels has none to offer.
 func (c *Client) findStarted(ctx context.Context, startID string) (Kernel, bool) {
@@ -264,7 +264,7 @@ func (c *Client) findStarted(ctx context.Context, startID string) (Kernel, bool)
 	if err != nil {
 		return Kernel{}, false
 	}
-	ks = slices.DeleteFunc(ks, func(k Kernel) bool { return k.Connections > 0 })
+	ks = slices.DeleteFunc(ks, func(k Kernel) bool { return k.Connections > 0 || k.ExecutionState == "busy" })
 	slices.SortFunc(ks, func(a, b Kernel) int { return b.LastActivity.Compare(a.LastActivity) })
 	for _, k := range ks[:min(len(ks), maxStartCandidates)] {
 		if c.hasStartID(ctx, k.ID, startID) {
@@ -274,15 +274,16 @@ func (c *Client) findStarted(ctx context.Context, startID string) (Kernel, bool)
 	return Kernel{}, false
 }
 
-// hasStartID reports whether the kernel's environment holds startID.
+// hasStartID reports whether the kernel's environment holds startID. It
+// asks without interrupting: the kernel may be someone else's.
 func (c *Client) hasStartID(ctx context.Context, kernelID, startID string) bool {
-	s, err := c.Connect(ctx, kernelID, SessionOptions{CellTimeout: aliveWait})
+	s, err := c.Connect(ctx, kernelID, SessionOptions{})
 	if err != nil {
 		return false
 	}
 	defer s.Close()
-	v, err := s.Env(ctx, startIDKey)
-	return err == nil && v == startID
+	res, err := s.ask(ctx, envCode(startIDKey), aliveWait)
+	return err == nil && res.Error == nil && strings.TrimSpace(res.Text()) == startID
 }
 
 // discardOthers deletes, in the background, any kernel that the pending
