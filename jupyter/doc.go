@@ -15,7 +15,16 @@
 // [SessionOptions.MaxOutputBytes] is dropped and counted. A dropped WebSocket
 // is reconnected with the same session id, so the server replays what it
 // buffered and the cell still completes. A kernel that dies mid-cell ends the
-// cell with an error wrapping [ErrKernelDied].
+// cell with an error wrapping [ErrKernelDied]; after [Session.Restart], or
+// the server's own restart, the Session connects under a new session id
+// (jupyter_server 2 would "restore" a known one onto the dead kernel's
+// channels).
+//
+// Kernel Gateway 2 (on notebook 6.4) drops some concurrent requests without
+// an answer. [Client.StartKernel] notices a start left unanswered, finds the
+// kernel it may have launched by its KERNEL_START_ID or sends it again, and
+// deletes any extra kernel; [Client.DeleteKernel] checks and resends an
+// unanswered delete.
 //
 // Kernel Gateway has no contents API, so [Session.Upload] copies a file into
 // the kernel's working directory through the kernel itself.
