@@ -19,15 +19,10 @@ func TestAbortedCellIsSentAgain(t *testing.T) {
 	var attempts atomic.Int32
 	c := fakeServer(t, nil, func(conn *websocket.Conn, _ *http.Request) {
 		for {
-			var m struct {
-				Header struct {
-					MsgID string `json:"msg_id"`
-				} `json:"header"`
-			}
-			if conn.ReadJSON(&m) != nil {
+			id, _ := readRequest(t, conn)
+			if id == "" {
 				return // the client closed
 			}
-			id := m.Header.MsgID
 			n := attempts.Add(1)
 			status := "aborted"
 			if n == 3 {

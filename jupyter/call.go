@@ -16,6 +16,8 @@ const (
 	// probeCall is an executeCall that is not a user's cell: a kernel
 	// death reported by the server does not fail it.
 	probeCall
+	// infoCall ends with a kernel_info_reply.
+	infoCall
 )
 
 // call collects the messages answering one request. The connection's reader
@@ -123,6 +125,8 @@ func (c *call) handle(m *inMessage) {
 		return
 	}
 	switch m.Header.MsgType {
+	case "kernel_info_reply":
+		c.gotReply, c.gotIdle = true, true
 	case "status":
 		var sc statusContent
 		if json.Unmarshal(m.Content, &sc) == nil && sc.ExecutionState == "idle" {

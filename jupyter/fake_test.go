@@ -39,20 +39,26 @@ func reply(parent, id, channel, msgType string, content any) wire {
 	}
 }
 
-// readRequest reads one request and returns its msg_id and type.
+// readRequest reads one request and returns its msg_id and type ("" when
+// the client closed). It answers the kernel_info_request a new Session sends
+// on the control channel, as a kernel does, and reads on.
 func readRequest(t *testing.T, conn *websocket.Conn) (id, msgType string) {
 	t.Helper()
-	var m struct {
-		Header struct {
-			MsgID   string `json:"msg_id"`
-			MsgType string `json:"msg_type"`
-		} `json:"header"`
+	for {
+		var m struct {
+			Header struct {
+				MsgID   string `json:"msg_id"`
+				MsgType string `json:"msg_type"`
+			} `json:"header"`
+		}
+		if err := conn.ReadJSON(&m); err != nil {
+			return "", ""
+		}
+		if m.Header.MsgType != "kernel_info_request" {
+			return m.Header.MsgID, m.Header.MsgType
+		}
+		_ = conn.WriteJSON(reply(m.Header.MsgID, "info-"+m.Header.MsgID, "control", "kernel_info_reply", wire{"status": "ok"}))
 	}
-	if err := conn.ReadJSON(&m); err != nil {
-		t.Errorf("fake server: read request: %v", err)
-		return "", ""
-	}
-	return m.Header.MsgID, m.Header.MsgType
 }
 
 // aliveKernel answers the kernel's model on its REST path (and 404

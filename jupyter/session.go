@@ -134,7 +134,44 @@ func (c *Client) Connect(ctx context.Context, kernelID string, opts SessionOptio
 		return nil, err
 	}
 	s.setConn(conn)
+	if err := s.answering(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// answering waits until the kernel answers a kernel_info_request on the
+// control channel of the new connection, re-opening it when no answer
+// comes: a connection opened while the server restarts a dead kernel may be
+// bound to the dead kernel's ports and never get an answer (Jupyter Server
+// 1.x). The control channel answers even while the kernel runs a cell.
+func (s *Session) answering(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.c.launchTimeout)
+	defer cancel()
+	wait := time.Second
+	for {
+		err := s.ping(ctx, wait)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || errors.Is(err, ErrSessionClosed) || errors.Is(err, ErrKernelNotFound) || errors.Is(err, ErrUnauthorized) {
+			return fmt.Errorf("connect to kernel %s: %w", s.kernelID, err)
+		}
+		s.redial()
+		wait = min(2*wait, 4*time.Second)
+	}
+}
+
+// ping sends a kernel_info_request on the control channel and waits up to
+// wait for the reply.
+func (s *Session) ping(ctx context.Context, wait time.Duration) error {
+	conn, err := s.current(ctx)
+	if err != nil {
+		return err
+	}
+	req := newMessage(s.sid(), "control", "kernel_info_request", struct{}{})
+	return s.await(ctx, conn, req, newCall(req.Header.MsgID, infoCall, 1<<20), wait)
 }
 
 // KernelID returns the id of the Session's kernel.
@@ -581,20 +618,29 @@ func (s *Session) ask(ctx context.Context, code string, wait time.Duration) (*Re
 		UserExpressions: map[string]any{},
 	})
 	c := newCall(req.Header.MsgID, probeCall, 1<<20)
+	if err := s.await(ctx, conn, req, c, wait); err != nil {
+		return nil, err
+	}
+	return c.finish()
+}
+
+// await sends req and waits up to wait for its call c to end.
+func (s *Session) await(ctx context.Context, conn *websocket.Conn, req *outMessage, c *call, wait time.Duration) error {
 	s.register(c)
 	defer s.unregister(c)
 	if err := s.write(conn, req); err != nil {
-		return nil, err
+		return err
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-c.done:
-		return c.finish()
+		_, err := c.finish()
+		return err
 	case <-t.C:
-		return nil, errors.New("the kernel did not answer")
+		return errors.New("the kernel did not answer")
 	case <-ctx.Done():
-		return nil, context.Cause(ctx)
+		return context.Cause(ctx)
 	}
 }
 
