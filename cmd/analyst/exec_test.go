@@ -89,7 +89,7 @@ func TestExecKeepsGivenKernel(t *testing.T) {
 	}
 }
 
-// TestExecKernelIDAfterDeath: a cell kills the given kernel (exit 3); the
+// TestExecKernelIDAfterDeath: a cell kills the given kernel (exit 4); the
 // server restarts it, and the next exec --kernel-id runs in it.
 func TestExecKernelIDAfterDeath(t *testing.T) {
 	js := jupytertest.Start(t)
@@ -99,8 +99,8 @@ func TestExecKernelIDAfterDeath(t *testing.T) {
 		t.Fatalf("kernels start: exit %d, stderr %q", code, errs)
 	}
 	id = strings.TrimSpace(id)
-	if code, _, errs := runCLI(t, context.Background(), append([]string{"exec", "--kernel-id", id, "import os; os._exit(1)"}, gw...)...); code != 3 {
-		t.Errorf("os._exit(1): exit %d, stderr %q; want 3 (the kernel died)", code, errs)
+	if code, _, errs := runCLI(t, context.Background(), append([]string{"exec", "--kernel-id", id, "import os; os._exit(1)"}, gw...)...); code != exitKernelDied {
+		t.Errorf("os._exit(1): exit %d, stderr %q; want %d (the kernel died)", code, errs, exitKernelDied)
 	}
 	code, out, errs := runCLI(t, context.Background(), append([]string{"exec", "--kernel-id", id, "print(6 * 7)"}, gw...)...)
 	if code != 0 || out != "42\n" {

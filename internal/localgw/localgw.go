@@ -328,7 +328,10 @@ func (g *Gateway) waitReady(ctx context.Context, timeout time.Duration) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if v, err := g.version(ctx); err == nil {
+		// The token must be accepted: a server that answers GET /api alone
+		// may be another one that took the free port first (ours then exits
+		// and the port is tried again).
+		if v, err := g.version(ctx); err == nil && g.call(ctx, http.MethodGet, "/api/kernelspecs", nil) == nil {
 			g.APIVersion, g.Version = v, v
 			if g.banner != nil {
 				return g.readBanner(ctx)
