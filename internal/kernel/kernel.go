@@ -60,6 +60,11 @@ type Handle struct {
 	// kernel slot gives up then (nothing is being launched yet).
 	closing     chan struct{}
 	closingOnce sync.Once
+	// answered is closed once the first start request has returned (or the
+	// start failed before sending one): until then Abandon may wait for
+	// the kernel's id.
+	answered     chan struct{}
+	answeredOnce sync.Once
 
 	mu      sync.Mutex
 	client  *jupyter.Client
@@ -73,9 +78,10 @@ type Handle struct {
 // Start begins starting a kernel and returns at once. Call Close to delete it,
 // whatever happened.
 func Start(ctx context.Context, opts Options) *Handle {
-	h := &Handle{opts: opts, done: make(chan struct{}), closing: make(chan struct{})}
+	h := &Handle{opts: opts, done: make(chan struct{}), closing: make(chan struct{}), answered: make(chan struct{})}
 	go func() {
 		defer close(h.done)
+		defer h.markAnswered()
 		h.err = h.start(ctx)
 	}()
 	return h
@@ -223,11 +229,13 @@ func (h *Handle) replace(ctx context.Context) error {
 func (h *Handle) launch(ctx context.Context, c *jupyter.Client) (jupyter.Kernel, error) {
 	k, err := h.startKernel(ctx, c)
 	if err != nil {
+		h.markAnswered()
 		return k, err
 	}
 	h.mu.Lock()
 	h.id = k.ID
 	h.mu.Unlock()
+	h.markAnswered()
 	s, err := c.Connect(ctx, k.ID, h.opts.Session)
 	if err != nil {
 		return k, err
@@ -305,9 +313,18 @@ func (h *Handle) Close(ctx context.Context) error {
 	return nil
 }
 
-// Abandon deletes the kernel if the server has given its id, without waiting
-// for a start under way: the last resort when the process must exit now.
+// markAnswered says that the first start request has returned.
+func (h *Handle) markAnswered() { h.answeredOnce.Do(func() { close(h.answered) }) }
+
+// Abandon deletes the kernel: the last resort when the process must exit
+// now. A start request under way is waited for while ctx allows (a server
+// that got it launches the kernel anyway, and only its answer names it);
+// the rest of the start (connecting, uploading) is not.
 func (h *Handle) Abandon(ctx context.Context) {
+	select {
+	case <-h.answered:
+	case <-ctx.Done():
+	}
 	h.mu.Lock()
 	c, id := h.client, h.id
 	h.mu.Unlock()
