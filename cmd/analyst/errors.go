@@ -14,6 +14,7 @@ import (
 	"github.com/analyst-dev/analyst/internal/llm"
 	"github.com/analyst-dev/analyst/internal/localgw"
 	"github.com/analyst-dev/analyst/internal/replay"
+	"github.com/analyst-dev/analyst/internal/termsafe"
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
@@ -141,9 +142,11 @@ func isCobraUsage(err error) bool {
 	return false
 }
 
-// oneLine folds a message onto one line.
+// oneLine folds a message onto one line, with any control character in it
+// (an HTTP error body quoted in the message may hold escape sequences)
+// shown, not obeyed, by the terminal.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return termsafe.Line(strings.Join(strings.Fields(s), " "))
 }
 
 // flagError words the errors of flag parsing for people: what a flag

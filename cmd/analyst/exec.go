@@ -15,6 +15,7 @@ import (
 	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/console"
 	"github.com/analyst-dev/analyst/internal/human"
+	"github.com/analyst-dev/analyst/internal/termsafe"
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
@@ -213,11 +214,7 @@ func (p *execPrinter) finish(res *jupyter.Result) {
 		fmt.Fprintf(p.err, "… %d bytes of output dropped (raise --max-output to keep more)\n", res.DroppedBytes)
 	}
 	if e := res.Error; e != nil {
-		if io.ColorErr() {
-			fmt.Fprintln(p.err, strings.Join(e.Traceback, "\n"))
-		} else {
-			fmt.Fprintln(p.err, e.PlainTraceback())
-		}
+		fmt.Fprintln(p.err, plain(strings.Join(e.Traceback, "\n"), io.ColorErr()))
 	}
 }
 
@@ -242,10 +239,12 @@ func (d *figureDir) SaveFigure(im cell.Image) (string, error) {
 	return d.figs.SaveFigure(im)
 }
 
-// plain strips ANSI codes unless the stream shows colour.
+// plain makes kernel output safe for a terminal: colour codes are kept if
+// the stream shows colour and stripped otherwise; every other control
+// character is shown, not obeyed.
 func plain(s string, color bool) string {
 	if color {
-		return s
+		return termsafe.Colored(s)
 	}
-	return jupyter.StripANSI(s)
+	return termsafe.String(jupyter.StripANSI(s))
 }

@@ -36,6 +36,7 @@ func TestExec(t *testing.T) {
 		{"stdin", []string{"-"}, "import sys\nprint(sys.version_info[0])", 0, `^3\n$`, `^$`},
 		{"file with an image", []string{"-f", script, "--out", out}, "", 0,
 			`^plotting\n\[image/png \d+x\d+ saved to ` + regexp.QuoteMeta(filepath.Join(out, "figure-1.png")) + `\]\n42\n$`, `^$`},
+		{"control characters shown", []string{`print('a\x1bc\x07\u009bb')`}, "", 0, `^a\\x1bc\\x07\\u009bb\n$`, `^$`},
 		{"stderr stream", []string{"import sys; print('oops', file=sys.stderr)"}, "", 0, `^$`, `^oops\n$`},
 		{"raises", []string{"1 / 0"}, "", 1, `^$`, `ZeroDivisionError: division by zero\n$`},
 		{"times out", []string{"--timeout", "1s", "import time\nprint('start', flush=True)\ntime.sleep(30)"}, "", 124, `^start\n$`,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/analyst-dev/analyst/internal/console"
 	"github.com/analyst-dev/analyst/internal/human"
+	"github.com/analyst-dev/analyst/internal/termsafe"
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
@@ -74,7 +75,7 @@ func listKernels(ctx context.Context, io *console.IO, g *gatewayFlags, asJSON bo
 		if !k.LastActivity.IsZero() {
 			last = k.LastActivity.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", k.ID, k.Name, k.ExecutionState, k.Connections, last)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", termsafe.Line(k.ID), termsafe.Line(k.Name), termsafe.Line(k.ExecutionState), k.Connections, last)
 	}
 	return tw.Flush()
 }
@@ -122,14 +123,14 @@ func pruneKernels(ctx context.Context, io *console.IO, c *jupyter.Client, opts p
 		case !opts.all:
 			if why := orphan(ctx, c, k); why != "" {
 				if why != notOurs {
-					fmt.Fprintf(io.Err, "analyst: kept kernel %s: %s\n", k.ID, why)
+					fmt.Fprintf(io.Err, "analyst: kept kernel %s: %s\n", termsafe.Line(k.ID), termsafe.Line(why))
 				}
 				continue
 			}
 		}
 		if opts.dryRun {
 			deleted++
-			fmt.Fprintln(io.Out, k.ID)
+			fmt.Fprintln(io.Out, termsafe.Line(k.ID))
 			continue
 		}
 		if err := c.DeleteKernel(ctx, k.ID); err != nil && !errors.Is(err, jupyter.ErrKernelNotFound) {
@@ -137,7 +138,7 @@ func pruneKernels(ctx context.Context, io *console.IO, c *jupyter.Client, opts p
 			continue
 		}
 		deleted++
-		fmt.Fprintln(io.Out, k.ID)
+		fmt.Fprintln(io.Out, termsafe.Line(k.ID))
 	}
 	fmt.Fprintf(io.Err, "%s %d kernel(s)\n", verb, deleted)
 	return errors.Join(errs...)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/human"
+	"github.com/analyst-dev/analyst/internal/termsafe"
 )
 
 // renderCell renders a finished cell as the lines of a box: a header with the
@@ -32,7 +33,7 @@ func (c *Console) renderCell(cl cell.Cell) []string {
 	}
 	edge := c.st.Dim.Render("│")
 	for _, l := range body {
-		text := c.clip(l.Text)
+		text := c.clip(termsafe.String(l.Text))
 		switch l.Kind {
 		case cell.Dim:
 			text = c.st.Dim.Render(text)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/human"
+	"github.com/analyst-dev/analyst/internal/termsafe"
 	"github.com/analyst-dev/analyst/team"
 )
 
@@ -146,7 +147,7 @@ func (c *Console) Observe(e team.Event) {
 		c.quoted(e)
 	case team.TextDelta:
 		if e.Text != "" {
-			c.write(e.Text)
+			c.write(termsafe.String(e.Text))
 			c.streamed = true
 		}
 	case team.TextRestart:
@@ -156,7 +157,7 @@ func (c *Console) Observe(e team.Event) {
 		c.thinking()
 	case team.Retry:
 		c.endLine()
-		reason := strings.Join(strings.Fields(e.Reason), " ")
+		reason := termsafe.Line(strings.Join(strings.Fields(e.Reason), " "))
 		c.line(c.st.Dim.Render(fmt.Sprintf("retrying in %s (attempt %d): %s", human.Duration(e.Wait), e.Attempt, reason)))
 		if !c.streamed {
 			c.thinking()
@@ -183,7 +184,7 @@ func (c *Console) Observe(e team.Event) {
 
 func (c *Console) runStarted(e team.RunStarted) {
 	c.endLine()
-	task := strings.TrimRight(e.Task, "\n")
+	task := termsafe.String(strings.TrimRight(e.Task, "\n"))
 	label := c.st.Bold.Render("task:")
 	if !strings.Contains(task, "\n") {
 		c.line(label + " " + task)
@@ -205,7 +206,7 @@ func (c *Console) quoted(e team.Quoted) {
 	agent := DisplayName(e.Agent)
 	c.agent, c.streamed, c.cellsShown = agent, false, false
 	c.line(c.st.Rule.Render("──") + " " + c.st.Agent(agent).Render(agent) + " " + c.st.Rule.Render("── recorded"))
-	for _, l := range strings.Split(strings.TrimRight(e.Content, "\n"), "\n") {
+	for _, l := range strings.Split(termsafe.String(strings.TrimRight(e.Content, "\n")), "\n") {
 		c.line(l)
 	}
 }
@@ -226,7 +227,7 @@ func (c *Console) turnStarted(e team.TurnStarted) {
 
 func (c *Console) cellStarted(e cell.Started) {
 	c.endLine()
-	code := strings.TrimRight(e.Code, "\n")
+	code := termsafe.String(strings.TrimRight(e.Code, "\n"))
 	n := strings.Count(code, "\n") + 1
 	if code == "" {
 		n = 0
@@ -254,7 +255,7 @@ func (c *Console) cellStarted(e cell.Started) {
 
 func (c *Console) notice(e team.Notice) {
 	c.endLine()
-	for _, l := range strings.Split(strings.TrimRight(e.Text, "\n"), "\n") {
+	for _, l := range strings.Split(termsafe.String(strings.TrimRight(e.Text, "\n")), "\n") {
 		if e.Warning {
 			c.line(c.st.Warning.Render(l))
 		} else {
@@ -268,7 +269,7 @@ func (c *Console) messageDone(e team.MessageDone) {
 	m := e.Message
 	if !c.streamed && !c.cellsShown && strings.TrimSpace(m.Content) != "" {
 		// The agent did not stream: show its message now.
-		for _, l := range strings.Split(strings.TrimRight(m.Content, "\n"), "\n") {
+		for _, l := range strings.Split(termsafe.String(strings.TrimRight(m.Content, "\n")), "\n") {
 			if DisplayName(m.Agent) == "executor" {
 				l = c.st.Dim.Render(l)
 			}
@@ -318,7 +319,7 @@ func (c *Console) runFinished(e team.RunFinished) {
 		if c.explain != nil {
 			msg = c.explain(e.Err)
 		}
-		for _, l := range strings.Split("error: "+msg, "\n") {
+		for _, l := range strings.Split("error: "+termsafe.String(msg), "\n") {
 			_, _ = io.WriteString(c.io.Err, c.errSt.Error.Render(l)+"\n")
 		}
 	}
@@ -435,8 +436,11 @@ func (c *Console) endLine() {
 // DisplayName returns the user-facing name of an agent: planner, writer or
 // executor for the team's agents under any of their usual names, the name
 // itself otherwise.
+//
+// A name read from a recording may hold anything: control characters are
+// shown, not obeyed.
 func DisplayName(agent string) string {
-	return strings.ToLower(agent)
+	return termsafe.Line(strings.ToLower(agent))
 }
 
 // formatUsage is "1200+340", with a leading ~ when estimated.

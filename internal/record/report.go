@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/internal/human"
+	"github.com/analyst-dev/analyst/internal/termsafe"
 	"github.com/analyst-dev/analyst/team"
 )
 
@@ -196,7 +197,9 @@ func (r *Recorder) report() string {
 	for _, l := range v.Run {
 		fmt.Fprintf(&b, "- %s\n", l)
 	}
-	return b.String()
+	// Text from the LLM and the kernel must not act on a terminal that shows
+	// the report (cat report.md).
+	return termsafe.String(b.String())
 }
 
 // requestMarkdown writes a request's summary, figures and steps under

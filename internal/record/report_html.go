@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/analyst-dev/analyst/internal/termsafe"
 )
 
 // ReportHTMLFile is report.md rendered for a browser: one self-contained
@@ -40,7 +42,9 @@ func (r *Recorder) reportHTML() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", ReportHTMLFile, err)
 	}
-	return b.Bytes(), nil
+	// As report.md: control characters are shown, not obeyed, by a
+	// terminal that shows the file.
+	return []byte(termsafe.String(b.String())), nil
 }
 
 var reportTemplate = template.Must(template.New(ReportHTMLFile).Funcs(template.FuncMap{
