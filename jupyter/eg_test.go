@@ -283,3 +283,142 @@ func fakeGateway(t *testing.T, h http.Handler, launch time.Duration) *jupyter.Cl
 	}
 	return c
 }
+
+// egLimitCrash is Enterprise Gateway 3.2's answer to a start that races
+// others at its kernel limit: HTTP 500 with an AttributeError's traceback.
+const egLimitCrash = `{"reason": "Internal Server Error", "message": "Unknown server error", "traceback": "Traceback (most recent call last):\n  File \"/opt/conda/lib/python3.11/site-packages/tornado/web.py\", line 1790, in _execute\n    result = await result\n  File \"/opt/conda/lib/python3.11/site-packages/enterprise_gateway/services/kernels/handlers.py\", line 106, in post\n    await super().post()\n  File \"/opt/conda/lib/python3.11/site-packages/jupyter_server/services/kernels/kernelmanager.py\", line 510, in kernel_model\n    \"last_activity\": isoformat(kernel.last_activity),\nAttributeError: 'RemoteKernelManager' object has no attribute 'last_activity'\n"}`
+
+// egLimit is a fake Enterprise Gateway with room for max kernels: a start
+// beyond that is answered with egLimitCrash; DELETE frees a slot.
+type egLimit struct {
+	max int
+
+	mu       sync.Mutex
+	changed  *sync.Cond // a slot was freed or a start refused
+	live     int
+	started  int
+	requests int
+	crashes  int
+}
+
+func newEGLimit(max int) *egLimit {
+	f := &egLimit{max: max}
+	f.changed = sync.NewCond(&f.mu)
+	return f
+}
+
+func (f *egLimit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/api/kernels":
+		f.requests++
+		if f.live >= f.max {
+			f.crashes++
+			f.changed.Broadcast()
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, egLimitCrash)
+			return
+		}
+		f.live++
+		f.started++
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"id": "k`+strconv.Itoa(f.started)+`", "name": "python3", "execution_state": "starting"}`)
+	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/api/kernels/k"):
+		f.live--
+		f.changed.Broadcast()
+		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodGet && r.URL.Path == "/api/kernels":
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, egLimitCrash)
+	default:
+		jsonError(w, 404, "Not Found", "")
+	}
+}
+
+// waitFree is a Queue's wait: it returns once the gateway has a free slot.
+func (f *egLimit) waitFree(ctx context.Context, _ time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.live >= f.max {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		f.changed.Wait()
+	}
+	return nil
+}
+
+// waitRefused returns once the gateway has refused n starts.
+func (f *egLimit) waitRefused(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.crashes < n {
+		f.changed.Wait()
+	}
+}
+
+// TestEnterpriseGatewayLimitCrashQueues starts 8 kernels at once on a fake
+// Enterprise Gateway with room for 2 that answers the others with its HTTP
+// 500 AttributeError: each start waits for a free slot instead of failing.
+// The first two hold their kernels until each of the other six was refused.
+func TestEnterpriseGatewayLimitCrashQueues(t *testing.T) {
+	const starts, slots = 8, 2
+	eg := newEGLimit(slots)
+	c := fakeGateway(t, eg, time.Second)
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		notices int
+		errs    []error
+	)
+	for range starts {
+		wg.Go(func() {
+			k, err := c.StartKernel(context.Background(), jupyter.StartOptions{Queue: jupyter.Queue{
+				Timeout: 5 * time.Minute,
+				OnWait:  func(string) { mu.Lock(); notices++; mu.Unlock() },
+				Now:     func() time.Time { return now },
+				Wait:    eg.waitFree,
+			}})
+			if err == nil {
+				eg.waitRefused(starts - slots)
+				err = c.DeleteKernel(context.Background(), k.ID)
+			}
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Errorf("start: %v", err)
+		}
+	}
+	eg.mu.Lock()
+	defer eg.mu.Unlock()
+	if eg.started != starts || eg.requests != starts+eg.crashes || eg.live != 0 {
+		t.Errorf("gateway started %d kernels on %d requests (%d refused), %d left; want %d started, none left",
+			eg.started, eg.requests, eg.crashes, eg.live, starts)
+	}
+	if notices != starts-slots {
+		t.Errorf("%d starts said they were waiting, want %d", notices, starts-slots)
+	}
+}
+
+func TestEnterpriseGatewayLimitCrashError(t *testing.T) {
+	eg := newEGLimit(0)
+	c := fakeGateway(t, eg, time.Second)
+	_, err := c.StartKernel(context.Background(), jupyter.StartOptions{})
+	want := `start kernel "python3": HTTP 500 Internal Server Error: AttributeError: 'RemoteKernelManager' object has no attribute 'last_activity' (` + jupyter.ErrResourceLimit.Error() + ")"
+	if !errors.Is(err, jupyter.ErrResourceLimit) || err.Error() != want {
+		t.Errorf("start: err = %v\nwant %s", err, want)
+	}
+	// The same exception when listing kernels is a gateway bug, no limit.
+	_, err = c.ListKernels(context.Background())
+	if err == nil || errors.Is(err, jupyter.ErrResourceLimit) || strings.Contains(err.Error(), "Traceback") {
+		t.Errorf("list: err = %v, want an HTTP 500 that is no resource limit and shows no traceback", err)
+	}
+}

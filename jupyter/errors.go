@@ -22,7 +22,9 @@ var (
 	// (HTTP 404 on a kernel's URL).
 	ErrKernelNotFound = errors.New("kernel not found")
 	// ErrResourceLimit reports that the gateway refused to start another
-	// kernel because a limit such as max_kernels was reached.
+	// kernel because a limit such as max_kernels was reached: HTTP 403, or
+	// the HTTP 500 Enterprise Gateway answers racing starts with at its
+	// limit.
 	ErrResourceLimit = errors.New("kernel limit reached on the gateway: delete unused kernels or raise its limit")
 	// ErrListingDisabled reports that the gateway does not allow listing
 	// kernels.
@@ -90,7 +92,7 @@ func (e *HTTPError) Error() string {
 		b.WriteString(" " + t)
 	}
 	detail := e.Message
-	if e.Reason != "" && !strings.Contains(detail, e.Reason) {
+	if e.Reason != "" && e.Reason != http.StatusText(e.Status) && !strings.Contains(detail, e.Reason) {
 		detail = strings.TrimSpace(e.Reason + " " + detail)
 	}
 	if detail != "" && detail != http.StatusText(e.Status) {
@@ -138,10 +140,13 @@ func shortNetError(err error) string {
 	return oneLine(msg)
 }
 
-// errorBody is the JSON error body of the Jupyter servers.
+// errorBody is the JSON error body of the Jupyter servers. Kernel Gateway
+// and Enterprise Gateway add the Python traceback of an unhandled exception;
+// it is read to classify the error, never shown.
 type errorBody struct {
-	Reason  *string `json:"reason"`
-	Message *string `json:"message"`
+	Reason    *string `json:"reason"`
+	Message   *string `json:"message"`
+	Traceback *string `json:"traceback"`
 }
 
 // maxErrorBody bounds how much of an error body is read.
@@ -151,6 +156,7 @@ const maxErrorBody = 64 << 10
 // of) its body. secret is removed from any server text.
 func newHTTPError(op string, resp *http.Response, secret string) *HTTPError {
 	e := &HTTPError{Op: op, Status: resp.StatusCode}
+	var traceback string
 	if resp.Body != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		var eb errorBody
@@ -161,15 +167,35 @@ func newHTTPError(op string, resp *http.Response, secret string) *HTTPError {
 			if eb.Message != nil {
 				e.Message = clean(*eb.Message, secret)
 			}
+			if eb.Traceback != nil {
+				traceback = *eb.Traceback
+			}
 		}
 	}
-	e.kind = classify(e)
+	e.kind = classify(e, traceback)
+	if e.kind == ErrResourceLimit && e.Status == http.StatusInternalServerError {
+		// "Unknown server error" says nothing: name the exception.
+		e.Message = clean(lastLine(traceback), secret)
+	}
 	return e
 }
 
-// classify maps a status (and for 403 the body) to a sentinel.
-func classify(e *HTTPError) error {
+// egLimitCrash matches the exception Enterprise Gateway (3.2) answers racing
+// kernel starts with at its kernel limit, as HTTP 500: a start refused by
+// the limit leaves a kernel manager behind that the answer then fails to
+// describe.
+var egLimitCrash = regexp.MustCompile(`'RemoteKernelManager' object has no attribute 'last_activity'`)
+
+// classify maps a status (and for 403 and 500 the body) to a sentinel.
+// traceback is the body's Python traceback, if any.
+func classify(e *HTTPError, traceback string) error {
 	switch e.Status {
+	case http.StatusInternalServerError:
+		// Only a start: the same exception on listing kernels is a
+		// gateway bug, not a limit.
+		if strings.HasPrefix(e.Op, "start kernel") && egLimitCrash.MatchString(e.Reason+" "+e.Message+" "+traceback) {
+			return ErrResourceLimit
+		}
 	case http.StatusUnauthorized:
 		return ErrUnauthorized
 	case http.StatusForbidden:
@@ -198,6 +224,12 @@ func clean(s, secret string) string {
 		s = s[:max] + "..."
 	}
 	return s
+}
+
+// lastLine returns the last line of s that is not blank.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 // oneLine collapses runs of white space, including newlines, to one space.

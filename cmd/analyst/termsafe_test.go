@@ -29,7 +29,7 @@ func TestKernelsListShowsControlCharacters(t *testing.T) {
 				`k1\x1b]52;c;cm0gLXJmIH4=\x07  py\x1b[2J\tthon  idle\u009b2J\nbusy  1            -` + "\n",
 			""},
 		{"error body", 500, `{"reason": "Internal Server Error", "message": "boom\u001b]0;pwned\u0007\u001bc"}`, 1, "",
-			`analyst: list kernels: HTTP 500 Internal Server Error: Internal Server Error boom\x1b]0;pwned\x07\x1bc` + "\n"},
+			`analyst: list kernels: HTTP 500 Internal Server Error: boom\x1b]0;pwned\x07\x1bc` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
