@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -61,6 +62,10 @@ func exitCode(ctx context.Context, w io.Writer, err error) int {
 	case errors.As(err, &ee):
 		code = ee.code
 		if ee.err == nil {
+			if se, ok := interruptedBy(ctx); ok && se.sig == syscall.SIGPIPE {
+				// The command said so on the output that was closed.
+				fmt.Fprintf(w, "analyst: %s\n", se.Error())
+			}
 			return code
 		}
 	case isCobraUsage(err):

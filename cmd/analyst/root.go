@@ -33,6 +33,7 @@ func run(ctx context.Context, args []string, io *console.IO) (code int) {
 			code = exitFailed
 		}
 	}()
+	ctx, io = guardPipes(ctx, io)
 	root := newRootCmd(io)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

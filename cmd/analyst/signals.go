@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/analyst-dev/analyst/internal/console"
 )
 
 // signalError is the cause of a context cancelled by a signal.
@@ -28,8 +31,11 @@ func (e signalError) code() int {
 }
 
 func signalName(sig os.Signal) string {
-	if sig == os.Interrupt {
+	switch sig {
+	case os.Interrupt:
 		return "Ctrl-C (SIGINT)"
+	case syscall.SIGPIPE:
+		return "a closed output (broken pipe)"
 	}
 	return fmt.Sprintf("%v (%s)", sig, unixName(sig))
 }
@@ -143,34 +149,47 @@ func (lr *lastResort) run() {
 // cell is interrupted, records are kept, the kernel is deleted. A second
 // signal exits at once, after a best-effort run of the clean-ups registered
 // with onSecondSignal.
+//
+// SIGPIPE is caught too, so that a write to a closed standard output fails
+// with EPIPE instead of killing the process: guardPipes turns that failure
+// into the same clean wind-down. The signal itself is dropped; it also comes
+// for sockets whose peer went away, which the code handles where it writes.
 func signalContext(parent context.Context) (context.Context, func()) {
 	lr := &lastResort{funcs: map[int]func(context.Context){}}
 	tr := &trap{}
 	ctx, cancel := context.WithCancelCause(context.WithValue(context.WithValue(parent, lastResortKey{}, lr), trapKey{}, tr))
 	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	done := make(chan struct{})
-	go func() {
-	first:
+	next := func() (os.Signal, bool) {
 		for {
 			select {
 			case sig := <-ch:
-				if f := tr.take(sig); f != nil {
-					f() // an interactive run's request ends; the run goes on
-					continue
+				if sig != syscall.SIGPIPE {
+					return sig, true
 				}
-				cancel(signalError{sig})
-				break first
 			case <-done:
-				return
+				return nil, false
 			}
 		}
-		select {
-		case sig := <-ch:
+	}
+	go func() {
+		for {
+			sig, ok := next()
+			if !ok {
+				return
+			}
+			if f := tr.take(sig); f != nil {
+				f() // an interactive run's request ends; the run goes on
+				continue
+			}
+			cancel(signalError{sig})
+			break
+		}
+		if sig, ok := next(); ok {
 			fmt.Fprintf(os.Stderr, "\nanalyst: %s again: deleting the kernel and exiting now\n", signalName(sig))
 			lr.run()
 			os.Exit(signalError{sig}.code())
-		case <-done:
 		}
 	}()
 	return ctx, func() {
@@ -178,6 +197,34 @@ func signalContext(parent context.Context) (context.Context, func()) {
 		close(done)
 		cancel(nil)
 	}
+}
+
+// pipeWriter is a standard output stream that calls broken when a write
+// fails because the reader went away (analyst run ... | head -3).
+type pipeWriter struct {
+	w      io.Writer
+	broken func()
+}
+
+func (p *pipeWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	if errors.Is(err, syscall.EPIPE) {
+		p.broken()
+	}
+	return n, err
+}
+
+// guardPipes returns a copy of s whose output streams cancel the returned
+// context, with SIGPIPE's signalError as the cause, when their reader goes
+// away: a closed output ends the command as cleanly as Ctrl-C does (kernel
+// deleted, records finished, local gateway stopped), with exit code 141.
+func guardPipes(ctx context.Context, s *console.IO) (context.Context, *console.IO) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	broken := func() { cancel(signalError{syscall.SIGPIPE}) }
+	guarded := *s
+	guarded.Out = &pipeWriter{w: s.Out, broken: broken}
+	guarded.Err = &pipeWriter{w: s.Err, broken: broken}
+	return ctx, &guarded
 }
 
 // interruptedBy returns the signal that cancelled ctx, if one did.
