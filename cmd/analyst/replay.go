@@ -68,6 +68,9 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 		return err
 	}
 	s, err := replay.Load(path)
+	if err == nil {
+		err = s.Complete()
+	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}

@@ -71,7 +71,7 @@ func TestReplayExampleSession(t *testing.T) {
 	js := jupytertest.Start(t)
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	code, out, errs := runCLI(t, context.Background(), "replay", exampleSession,
+	code, out, errs := runCLI(t, context.Background(), "replay", exampleSession, "--data", superstoreCSV,
 		"--gateway-url", js.URL, "--gateway-token", js.Token)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)

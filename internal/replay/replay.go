@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/analyst-dev/analyst/agents/executor"
@@ -21,9 +23,14 @@ type Session struct {
 	Meta record.Meta
 	// Items are the messages and cells in the order they happened.
 	Items []record.Event
+
+	file    string   // the events.jsonl read
+	missing []string // what the recording lacks to be a whole run
 }
 
-// Load reads a session from a run directory or its events.jsonl.
+// Load reads a session from a run directory or its events.jsonl. A
+// recording cut short by a crash loads (a run can go on from it); Complete
+// says whether it is whole.
 func Load(path string) (*Session, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -37,22 +44,77 @@ func Load(path string) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replay %s: %w", path, err)
 	}
-	s := &Session{Dir: filepath.Dir(file)}
-	started := false
+	s := &Session{Dir: filepath.Dir(file), file: file}
+	started, finished := false, false
+	running := map[int]bool{} // cells started and not yet finished
 	for _, e := range events {
 		switch e.Type {
 		case record.TypeRunStarted:
 			if !started {
 				s.Meta, started = e.Meta, true
 			}
-		case record.TypeMessage, record.TypeCellFinished:
+		case record.TypeCellStarted:
+			running[e.Index] = true
+		case record.TypeMessage:
 			s.Items = append(s.Items, e)
+		case record.TypeCellFinished:
+			delete(running, e.Index)
+			s.Items = append(s.Items, e)
+		case record.TypeRunFinished:
+			finished = true
 		}
 	}
 	if !started {
 		return nil, fmt.Errorf("replay %s: no run_started event: is this an analyst events.jsonl?", file)
 	}
+	if cut, err := endsCut(file); err != nil {
+		return nil, fmt.Errorf("replay %s: %w", file, err)
+	} else if cut {
+		s.missing = append(s.missing, fmt.Sprintf("its last line (%d) is cut short", len(events)+1))
+	}
+	for _, i := range slices.Sorted(maps.Keys(running)) {
+		s.missing = append(s.missing, fmt.Sprintf("cell %d started but has no cell_finished", i))
+	}
+	if !finished {
+		s.missing = append(s.missing, "it has no run_finished event")
+	}
 	return s, nil
+}
+
+// Complete returns an error that says what is missing when the recording is
+// cut short or torn (a last line cut in the middle, a cell started but never
+// finished, no run_finished event), or nil when it is whole. Replaying part
+// of a run would report success on cells that were never compared.
+func (s *Session) Complete() error {
+	if len(s.missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("replay %s: the recording is incomplete (the run crashed or the file was cut or edited): %s", s.file, strings.Join(s.missing, "; "))
+}
+
+// endsCut reports whether the file's last line has no newline: the writer
+// was stopped in the middle of it.
+func endsCut(file string) (bool, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return false, err
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, fi.Size()-1); err != nil {
+		return false, err
+	}
+	return last[0] != '\n', nil
+}
+
+// plainName reports whether name is the name of a file in a folder, with no
+// folder in it: not empty, not . or .., no / or \ or NUL.
+func plainName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\\\x00")
 }
 
 func pathErr(err error) error {
@@ -62,33 +124,31 @@ func pathErr(err error) error {
 	return err
 }
 
-// DataFiles finds the recorded data files on this machine: first among
-// overrides (matched by base name), then beside the records, then at the
-// recorded path, as given or relative to the records. A file found with other
-// content than was recorded is returned with a warning.
+// DataFiles finds the recorded data files on this machine, by their plain
+// names only: first among overrides, the files the user named (matched by
+// base name), then a regular file of that name beside the records (not a
+// symbolic link). A path read from the recording is never opened: a
+// recording is input from anyone, and its paths could name any file of the
+// user's. A file found with other content than was recorded is returned with
+// a warning.
 func (s *Session) DataFiles(overrides []string) (paths []string, warnings []string, err error) {
 	byName := map[string]string{}
 	for _, o := range overrides {
 		byName[filepath.Base(o)] = o
 	}
 	for _, df := range s.Meta.Data {
-		var candidates []string
-		if o, ok := byName[df.Name]; ok {
-			candidates = append(candidates, o)
+		if !plainName(df.Name) {
+			return nil, nil, fmt.Errorf("data file name %q is not a plain file name: the recording is damaged or was tampered with", df.Name)
 		}
-		candidates = append(candidates, filepath.Join(s.Dir, df.Name), df.Path)
-		if !filepath.IsAbs(df.Path) {
-			candidates = append(candidates, filepath.Join(s.Dir, df.Path))
-		}
-		found := ""
-		for _, c := range candidates {
-			if fi, err := os.Stat(c); err == nil && fi.Mode().IsRegular() {
-				found = c
-				break
+		found := byName[df.Name]
+		if found == "" {
+			beside := filepath.Join(s.Dir, df.Name)
+			if fi, err := os.Lstat(beside); err == nil && fi.Mode().IsRegular() {
+				found = beside
 			}
 		}
 		if found == "" {
-			return nil, nil, &MissingDataError{Name: df.Name, Recorded: df.Path}
+			return nil, nil, &MissingDataError{Name: df.Name, Dir: s.Dir, Recorded: df.Path}
 		}
 		if df.SHA256 != "" {
 			df2, err := record.NewDataFile(df.Name, found)
@@ -160,11 +220,12 @@ func (s *Session) Rerun(ctx context.Context, r Runner, quote func(agent, content
 // MissingDataError says that a recorded data file was not found here.
 type MissingDataError struct {
 	Name     string // the file's name in the kernel
-	Recorded string // where it was read from when the run was recorded
+	Dir      string // the recording's folder, where it was looked for
+	Recorded string // where it was read from when the run was recorded (never read now)
 }
 
 func (e *MissingDataError) Error() string {
-	return fmt.Sprintf("data file %s not found (recorded as %s)", e.Name, e.Recorded)
+	return fmt.Sprintf("data file %s not found beside the recording in %s (recorded as %s)", e.Name, e.Dir, e.Recorded)
 }
 
 // Ran reports whether the recorded cell was run (not skipped).
