@@ -71,6 +71,8 @@ type runOptions struct {
 	mode         string
 	rebuildState bool
 	llmRetries   int
+	llmTimeout   time.Duration
+	maxMessage   int
 	priceIn      float64
 	priceOut     float64
 	// The conversation: follow-up requests, a run continued, a person
@@ -151,6 +153,8 @@ func (opts *runOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&opts.mode, "mode", modeTeam, "team: planner, writer and executor take turns; tool: one agent calls an execute_code tool")
 	f.BoolVar(&opts.rebuildState, "rebuild-state", false, "after the kernel died or was lost, re-run the cells that had succeeded to bring its variables back")
 	f.IntVar(&opts.llmRetries, "llm-retries", 5, "retries of a failed LLM request (429, 5xx, dropped streams, timeouts)")
+	f.DurationVar(&opts.llmTimeout, "llm-timeout", 2*time.Minute, "give up an LLM request (and retry it) when the server sends nothing for this long: before its first byte or between two")
+	f.IntVar(&opts.maxMessage, "max-message", llm.DefaultMaxMessageBytes, "bytes of one LLM answer kept; a longer answer is cut there, and says so")
 	f.Float64Var(&opts.priceIn, "price-in", 0, "USD per million prompt tokens, for the cost (default: list prices of well-known models)")
 	f.Float64Var(&opts.priceOut, "price-out", 0, "USD per million completion tokens, for the cost")
 }
@@ -201,6 +205,10 @@ func (o *runOptions) validate() error {
 		return usageErrorf("--mode must be %s or %s, got %q", modeTeam, modeTool, o.mode)
 	case o.llmRetries < 0:
 		return usageErrorf("--llm-retries must not be negative, got %d", o.llmRetries)
+	case o.llmTimeout <= 0:
+		return usageErrorf("--llm-timeout must be positive, got %s", o.llmTimeout)
+	case o.maxMessage <= 0:
+		return usageErrorf("--max-message must be positive, got %d", o.maxMessage)
 	case o.priceIn < 0 || o.priceOut < 0:
 		return usageErrorf("--price-in and --price-out must not be negative")
 	}
@@ -408,6 +416,9 @@ func (opts *runOptions) session(io *console.IO) (analysis.Options, error) {
 		APIKey:     os.Getenv(envAPIKey),
 		MaxRetries: retries,
 		Redactor:   opts.gateway.redactor(io.Err),
+
+		StallTimeout:    opts.llmTimeout,
+		MaxMessageBytes: opts.maxMessage,
 	})
 	if err != nil {
 		return analysis.Options{}, &exitError{code: exitUsage, err: err}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"strings"
+	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -48,15 +50,16 @@ func (c *Client) streamOnce(ctx context.Context, req Request, onDelta func(strin
 		return Response{}, err
 	}
 	defer stream.Close()
-	onDelta, flush := c.scrubStream(onDelta)
+	show, flush := c.scrubStream(onDelta)
 
 	var (
 		content strings.Builder
 		calls   toolCalls
 		resp    Response
 		usage   *openai.Usage
+		size    int // bytes of content and tool-call arguments so far
 	)
-	for {
+	for !resp.Truncated {
 		chunk, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
 			if resp.FinishReason == "" {
@@ -76,10 +79,21 @@ func (c *Client) streamOnce(ctx context.Context, req Request, onDelta func(strin
 				continue
 			}
 			if d := ch.Delta.Content; d != "" {
+				if room := c.cfg.MaxMessageBytes - size; len(d) > room {
+					d, resp.Truncated = cutUTF8(d, room), true
+				}
+				size += len(d)
 				content.WriteString(d)
-				onDelta(d)
+				show(d)
+			}
+			if resp.Truncated {
+				break
 			}
 			calls.add(ch.Delta.ToolCalls)
+			for _, tc := range ch.Delta.ToolCalls {
+				size += len(tc.Function.Arguments)
+			}
+			resp.Truncated = size > c.cfg.MaxMessageBytes
 			if ch.FinishReason != "" {
 				resp.FinishReason = string(ch.FinishReason)
 			}
@@ -87,8 +101,48 @@ func (c *Client) streamOnce(ctx context.Context, req Request, onDelta func(strin
 	}
 	resp.Content = content.String()
 	resp.ToolCalls = calls.list
+	if resp.Truncated {
+		// The stream is closed unread: the server stops generating. The
+		// cut may fall inside a secret: the tail that may begin one, which
+		// show holds back, is dropped, never flushed.
+		if r := c.cfg.Redactor; r != nil {
+			resp.Content = resp.Content[:len(resp.Content)-r.Partial(resp.Content)]
+		}
+		c.truncate(&resp, onDelta)
+	}
 	resp.Usage = usageOf(usage, req, resp)
 	return resp, nil
+}
+
+// truncate marks resp, an answer longer than Config.MaxMessageBytes whose
+// content was cut, as such: its tool calls, whose arguments may be cut too,
+// are dropped, and its content ends with a note (also passed to onDelta, if
+// not nil) that tells the reader, and the model in the next prompts, what
+// happened.
+func (c *Client) truncate(resp *Response, onDelta func(string)) {
+	note := fmt.Sprintf("\n\n[analyst: this answer was cut at %d bytes, the limit of one message (--max-message); the rest was not read]", c.cfg.MaxMessageBytes)
+	resp.Content += note
+	resp.ToolCalls = nil
+	resp.FinishReason = "length"
+	resp.Truncated = true
+	if onDelta != nil {
+		onDelta(note)
+	}
+}
+
+// cutUTF8 returns the longest prefix of s of at most n bytes that does not
+// split a UTF-8 sequence.
+func cutUTF8(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if n >= len(s) {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // Complete sends req without streaming and returns the answer, retrying as
@@ -105,8 +159,14 @@ func (c *Client) Complete(ctx context.Context, req Request) (Response, error) {
 		}
 		ch := r.Choices[0]
 		resp := Response{Content: ch.Message.Content, FinishReason: string(ch.FinishReason)}
+		size := len(resp.Content)
 		for _, tc := range ch.Message.ToolCalls {
 			resp.ToolCalls = append(resp.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+			size += len(tc.Function.Arguments)
+		}
+		if size > c.cfg.MaxMessageBytes {
+			resp.Content = cutUTF8(resp.Content, c.cfg.MaxMessageBytes)
+			c.truncate(&resp, nil)
 		}
 		resp.Usage = usageOf(&r.Usage, req, resp)
 		return resp, nil

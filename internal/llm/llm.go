@@ -21,7 +21,12 @@ const (
 	defaultMinBackoff     = time.Second
 	defaultMaxBackoff     = 30 * time.Second
 	defaultRequestTimeout = 5 * time.Minute
-	defaultStallTimeout   = 60 * time.Second
+	defaultStallTimeout   = 2 * time.Minute
+	// DefaultMaxMessageBytes is the default of Config.MaxMessageBytes:
+	// far above what a model writes in one answer (gpt-4o-mini stops at
+	// 16k tokens, about 64 KB), far below what would swamp the next
+	// prompts.
+	DefaultMaxMessageBytes = 256 << 10
 	// maxRetryAfter caps the wait a server can ask for with Retry-After; a
 	// longer request is honoured only up to this.
 	maxRetryAfter = 2 * time.Minute
@@ -51,10 +56,16 @@ type Config struct {
 	// RequestTimeout limits each attempt (default 5 minutes). An attempt
 	// that times out is retried.
 	RequestTimeout time.Duration
-	// StallTimeout is how long a stream may go without sending a byte once
-	// the server has answered (default 60s) before the attempt counts as
-	// timed out and is retried.
+	// StallTimeout is how long a streamed attempt may wait for the server:
+	// for the first byte of its answer once the request is sent, then
+	// between any two bytes (default 2 minutes). An attempt that waits
+	// longer counts as timed out and is retried.
 	StallTimeout time.Duration
+	// MaxMessageBytes caps an answer: its content and its tool calls'
+	// arguments together (default DefaultMaxMessageBytes). A stream that
+	// goes past it is closed; the content is cut there and ends with a
+	// note saying so, and Response.Truncated is set.
+	MaxMessageBytes int
 
 	// Redactor, if set, scrubs secrets from every answer before the caller
 	// sees it: the streamed deltas (holding back what may begin a secret),
@@ -148,6 +159,10 @@ type Response struct {
 	FinishReason string
 	// Retries is how many failed attempts came before the answer.
 	Retries int
+	// Truncated reports that the answer was longer than
+	// Config.MaxMessageBytes and was cut: Content ends with a note saying
+	// so.
+	Truncated bool
 }
 
 // Client talks to one OpenAI-compatible server. It is safe for concurrent
@@ -188,6 +203,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = defaultStallTimeout
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleep

@@ -132,6 +132,9 @@ func (c *Client) classify(req Request, a *attempt, cause, err error) *failure {
 	var apiErr *openai.APIError
 	var reqErr *openai.RequestError
 	switch {
+	case errors.Is(cause, errStalled) && a.status == 0:
+		e.Kind, e.Message = Timeout, fmt.Sprintf("no answer for %s", c.cfg.StallTimeout)
+		f.reason = "server silent: " + e.Message
 	case errors.Is(cause, errStalled):
 		e.Kind, e.Message = Timeout, fmt.Sprintf("no data for %s", c.cfg.StallTimeout)
 		f.reason = "stream stalled: " + e.Message

@@ -53,14 +53,20 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	a, _ := req.Context().Value(attemptKey{}).(*attempt)
 	if a != nil {
 		a.sent = true
+		if a.stall > 0 {
+			// The watchdog runs from the moment the request goes out: a
+			// server that never answers is given up as soon as one that
+			// stops mid-stream.
+			a.timer = time.AfterFunc(a.stall, func() { a.cancel(errStalled) })
+		}
 	}
 	resp, err := d.client.Do(req)
 	if err != nil || a == nil {
 		return resp, err
 	}
 	a.status, a.header = resp.StatusCode, resp.Header
-	if a.stall > 0 && resp.StatusCode < http.StatusMultipleChoices {
-		a.timer = time.AfterFunc(a.stall, func() { a.cancel(errStalled) })
+	if a.timer != nil {
+		a.timer.Reset(a.stall)
 		resp.Body = &watchedBody{ReadCloser: resp.Body, a: a}
 	}
 	return resp, nil

@@ -53,6 +53,10 @@ type Reply struct {
 	// StallAfter, when positive, stops sending after this many bytes of
 	// content and holds the connection open until the client goes away.
 	StallAfter int
+	// Silent sends nothing at all, not even the response's headers, and
+	// holds the connection open until the client goes away: a server that
+	// never answers.
+	Silent bool
 	// Malformed sends a chunk of broken JSON after the first content delta
 	// (or a broken body when not streaming) and ends the response.
 	Malformed bool
@@ -235,6 +239,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		s.t.Errorf("llmtest: request %d (model %q) is past the end of the script", n, req.Model)
 		writeError(w, http.StatusInternalServerError, "llmtest: the script has no reply for this request", "server_error", "")
+		return
+	}
+	if reply.Silent {
+		<-r.Context().Done()
 		return
 	}
 	if reply.Status != 0 && reply.Status != http.StatusOK {
