@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -130,6 +131,11 @@ func parseURL(raw string) (*url.URL, string, error) {
 	if u.Host == "" || u.Hostname() == "" {
 		return nil, "", fmt.Errorf("invalid gateway URL %q: no host", redactURL(raw))
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, "", fmt.Errorf("invalid gateway URL %q: port %s is not 1-65535", redactURL(raw), p)
+		}
+	}
 	token := u.Query().Get("token")
 	u.RawQuery = ""
 	u.Fragment = ""
@@ -159,18 +165,19 @@ func DisplayURL(raw string) string {
 	return u.String()
 }
 
-// redactURL hides the query (which may hold a token) of a URL that could not
-// be parsed, for error messages.
+// redactURL hides the user info (user:password@) and the query (which may
+// hold a token) of a URL that could not be parsed, for error messages.
 func redactURL(raw string) string {
+	rest := ""
 	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		return raw[:i] + "?..."
+		raw, rest = raw[:i], "?..."
 	}
-	if i := strings.Index(raw, "@"); i >= 0 {
+	if i := strings.LastIndex(raw, "@"); i >= 0 {
 		if j := strings.Index(raw, "://"); j >= 0 && j < i {
-			return raw[:j+3] + "***" + raw[i:]
+			raw = raw[:j+3] + "***" + raw[i:]
 		}
 	}
-	return raw
+	return raw + rest
 }
 
 // tlsConfig returns the TLS settings: system roots plus those of caFile.

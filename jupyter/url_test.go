@@ -31,6 +31,12 @@ func TestNewClientURL(t *testing.T) {
 		{url: "http://", wantErr: `"http://": no host`},
 		{url: "http://bad host/?token=s3cret", wantErr: `invalid gateway URL "http://bad host/?..."`},
 		{url: "ws://host", wantErr: "scheme must be http or https"},
+		{url: "http://user:s3cret@[bad", wantErr: `invalid gateway URL "http://***@[bad"`},
+		{url: "http://user:s3cret@[bad?token=x", wantErr: `invalid gateway URL "http://***@[bad?..."`},
+		{url: "http://user:s3cret@[bad#x", wantErr: `invalid gateway URL "http://***@[bad?..."`},
+		{url: "http://us@er:s3cret@[bad", wantErr: `invalid gateway URL "http://***@[bad"`},
+		{url: "http://user:s3cret@host:99999", wantErr: `invalid gateway URL "http://***@host:99999": port 99999 is not 1-65535`},
+		{url: "http://host:0/", wantErr: `invalid gateway URL "http://host:0/": port 0 is not 1-65535`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +69,10 @@ Exit codes: 0 ok, 1 the code raised (traceback shown), 2 usage error,
 	return cmd
 }
 
+// maxCode bounds the code read for one cell: a kernel's messages are
+// limited (10 MiB on Jupyter's servers), and reading /dev/zero must end.
+const maxCode = 4 << 20
+
 // readCode takes the code from exactly one of -f FILE, the argument, or
 // standard input ("-").
 func readCode(stdin io.Reader, file string, args []string) (string, error) {
@@ -75,21 +80,34 @@ func readCode(stdin io.Reader, file string, args []string) (string, error) {
 	case file != "" && len(args) > 0:
 		return "", usageErrorf("give the code either with -f or as an argument, not both")
 	case file != "":
-		b, err := os.ReadFile(file)
+		f, err := os.Open(file)
 		if err != nil {
 			return "", usageErrorf("-f %s: %s", file, human.PathProblem(err))
 		}
-		return string(b), nil
+		defer f.Close()
+		return readBounded(f, "-f "+file)
 	case len(args) == 0:
 		return "", usageErrorf("no code: pass CODE, -f FILE, or - to read standard input")
 	case args[0] == "-":
-		b, err := io.ReadAll(stdin)
-		if err != nil {
-			return "", fmt.Errorf("read standard input: %w", err)
-		}
-		return string(b), nil
+		return readBounded(stdin, "standard input")
 	}
 	return args[0], nil
+}
+
+// readBounded reads the code of a cell from r, what names r, up to maxCode.
+func readBounded(r io.Reader, what string) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxCode+1))
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // "is a directory", without Go's "read /etc: "
+	}
+	switch {
+	case err != nil:
+		return "", usageErrorf("%s: %s", what, human.PathProblem(err))
+	case len(b) > maxCode:
+		return "", usageErrorf("%s holds more than %d MiB: a cell's code is at most that", what, maxCode>>20)
+	}
+	return string(b), nil
 }
 
 func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/analyst-dev/analyst/analysis"
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/datafile"
 	"github.com/analyst-dev/analyst/internal/replay"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/team"
@@ -60,8 +61,12 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 		return usageErrorf("--cell-timeout must be positive, got %s", opts.cellTimeout)
 	}
 	for _, d := range opts.data {
-		if fi, err := os.Stat(d); err != nil || fi.IsDir() {
+		fi, err := os.Stat(d)
+		if err != nil || fi.IsDir() {
 			return usageErrorf("--data %s: not a readable file", d)
+		}
+		if err := datafile.Check(d, fi); err != nil {
+			return usageErrorf("--data %s: %s", d, err)
 		}
 	}
 	if err := opts.gateway.check(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 	"github.com/analyst-dev/analyst/analysis"
 	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/datafile"
 	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/internal/llm"
 	"github.com/analyst-dev/analyst/internal/record"
@@ -173,6 +175,9 @@ func (o *runOptions) validate() error {
 		if fi.IsDir() {
 			return usageErrorf("--data %s is a directory: pass its files one by one", d)
 		}
+		if err := datafile.Check(d, fi); err != nil {
+			return usageErrorf("--data %s: %s", d, err)
+		}
 		f, err := os.Open(d)
 		if err != nil {
 			return usageErrorf("--data %s: %s", d, human.PathProblem(err))
@@ -209,8 +214,8 @@ func (o *runOptions) validate() error {
 		return usageErrorf("--llm-timeout must be positive, got %s", o.llmTimeout)
 	case o.maxMessage <= 0:
 		return usageErrorf("--max-message must be positive, got %d", o.maxMessage)
-	case o.priceIn < 0 || o.priceOut < 0:
-		return usageErrorf("--price-in and --price-out must not be negative")
+	case !(o.priceIn >= 0 && o.priceOut >= 0) || math.IsInf(o.priceIn+o.priceOut, 0): // NaN too
+		return usageErrorf("--price-in and --price-out must be numbers of USD, 0 or more, got %g and %g", o.priceIn, o.priceOut)
 	}
 	if err := checkPromptsDir(o.promptsDir); err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/analyst-dev/analyst/internal/datafile"
 	"github.com/analyst-dev/analyst/internal/human"
 )
 
@@ -71,6 +72,13 @@ var fields = []string{"name", "task", "data", "model", "mode", "max_turns", "tim
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
+// maxName bounds a task's name, which names its records folder: file
+// systems take 255 bytes at most.
+const maxName = 100
+
+// maxLine bounds a line of a JSON Lines batch file.
+const maxLine = 16 << 20
+
 // Load reads and checks the batch file at path. Files ending in .jsonl or
 // .ndjson are JSON Lines; any other is YAML (which includes JSON). Every
 // error is an *Error.
@@ -79,6 +87,7 @@ func Load(path string) ([]Task, error) {
 	if err != nil {
 		return nil, &Error{File: path, Err: errors.New(human.PathProblem(err))}
 	}
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // a byte order mark, as some editors write
 	var raws []map[string]any
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".jsonl", ".ndjson":
@@ -143,8 +152,9 @@ func parseYAML(b []byte) ([]map[string]any, error) {
 func parseJSONL(b []byte) ([]map[string]any, error) {
 	var out []map[string]any
 	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for n := 1; sc.Scan(); n++ {
+	sc.Buffer(make([]byte, 64<<10), maxLine)
+	n := 1
+	for ; sc.Scan(); n++ {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
@@ -162,6 +172,9 @@ func parseJSONL(b []byte) ([]map[string]any, error) {
 			return nil, fmt.Errorf("line %d: more than one JSON value", n)
 		}
 		out = append(out, m)
+	}
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		return nil, fmt.Errorf("line %d is longer than %d MiB: a task is text, its data goes in files", n, maxLine>>20)
 	}
 	return out, sc.Err()
 }
@@ -190,6 +203,10 @@ func parseTask(raw map[string]any, dir string) (Task, error) {
 	switch {
 	case t.Name == "":
 		return t, errors.New("name is missing")
+	case len(t.Name) > maxName:
+		n := len(t.Name)
+		t.Name = "" // the error names the task by its position only
+		return t, fmt.Errorf("name is %d characters long: at most %d (it names the task's folder)", n, maxName)
 	case t.Name == "." || t.Name == ".." || !validName.MatchString(t.Name):
 		bad := t.Name
 		t.Name = "" // the error names the task by its position only
@@ -319,6 +336,9 @@ func dataFiles(v any, dir string) ([]string, error) {
 		}
 		if fi.IsDir() {
 			return nil, fmt.Errorf("data file %s is a directory: list its files one by one", name)
+		}
+		if err := datafile.Check(p, fi); err != nil {
+			return nil, fmt.Errorf("data file %s: %w", name, err)
 		}
 		f, err := os.Open(p)
 		if err != nil {
