@@ -307,7 +307,7 @@ func newKernelsStartCmd(io *console.IO, g *gatewayFlags) *cobra.Command {
 			if err != nil {
 				return kernelSpecError(cmd.Context(), c, g.kernel, err)
 			}
-			fmt.Fprintln(io.Out, k.ID)
+			fmt.Fprintln(io.Out, termsafe.Line(k.ID))
 			return nil
 		},
 	}

@@ -9,26 +9,28 @@ import (
 	"testing"
 )
 
-// TestKernelsListShowsControlCharacters runs kernels list against a gateway
+// TestKernelsListShowsControlCharacters runs kernels list and start against a gateway
 // whose kernel fields and error bodies hold escape sequences (a real server
 // has no such kernels: this fake is the hostile gateway): they are shown, not
 // obeyed.
 func TestKernelsListShowsControlCharacters(t *testing.T) {
 	tests := []struct {
 		name   string
+		cmd    string
 		status int
 		body   string
 		code   int
 		stdout string
 		stderr string
 	}{
-		{"kernel fields", 200,
+		{"kernel fields", "list", 200,
 			`[{"id": "k1\u001b]52;c;cm0gLXJmIH4=\u0007", "name": "py\u001b[2J\tthon", "execution_state": "idle\u009b2J\nbusy", "connections": 1}]`,
 			0,
 			"ID                            NAME             STATE               CONNECTIONS  LAST ACTIVITY\n" +
 				`k1\x1b]52;c;cm0gLXJmIH4=\x07  py\x1b[2J\tthon  idle\u009b2J\nbusy  1            -` + "\n",
 			""},
-		{"error body", 500, `{"reason": "Internal Server Error", "message": "boom\u001b]0;pwned\u0007\u001bc"}`, 1, "",
+		{"kernel id", "start", 201, `{"id": "k2\u001b]0;pwned\u0007", "name": "python3"}`, 0, `k2\x1b]0;pwned\x07` + "\n", ""},
+		{"error body", "list", 500, `{"reason": "Internal Server Error", "message": "boom\u001b]0;pwned\u0007\u001bc"}`, 1, "",
 			`analyst: list kernels: HTTP 500 Internal Server Error: boom\x1b]0;pwned\x07\x1bc` + "\n"},
 	}
 	for _, tt := range tests {
@@ -44,7 +46,7 @@ func TestKernelsListShowsControlCharacters(t *testing.T) {
 			}))
 			defer srv.Close()
 			io, stdout, stderr := testIO("")
-			code := run(context.Background(), []string{"kernels", "list", "--gateway-url", srv.URL, "--gateway-token", "tok"}, io)
+			code := run(context.Background(), []string{"kernels", tt.cmd, "--gateway-url", srv.URL, "--gateway-token", "tok"}, io)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, stderr)
 			}
