@@ -20,6 +20,7 @@ import (
 	"github.com/analyst-dev/analyst/internal/console"
 	"github.com/analyst-dev/analyst/internal/record"
 	"github.com/analyst-dev/analyst/internal/replay"
+	"github.com/analyst-dev/analyst/internal/termsafe"
 	"github.com/analyst-dev/analyst/team"
 )
 
@@ -228,7 +229,9 @@ func (a *approver) parse(answer string) (verb, arg string, err error) {
 func (a *approver) Approve(ctx context.Context, c cell.Cell) (executor.Decision, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	fmt.Fprintf(a.io.Err, "\n── cell %d, about to run ──\n%s\n", c.Index, strings.TrimRight(c.Code, "\n"))
+	// The person approves what runs: a control character in the code is
+	// shown, never lets one part of it hide another.
+	fmt.Fprintf(a.io.Err, "\n── cell %d, about to run ──\n%s\n", c.Index, termsafe.String(strings.TrimRight(c.Code, "\n")))
 	for {
 		verb, arg, err := a.answer(ctx, "run, edit, skip or feedback? [r/e/s/f] ")
 		if err != nil {

@@ -5,8 +5,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/analyst-dev/analyst/cell"
 )
 
 // TestKernelsListShowsControlCharacters runs kernels list and start against a gateway
@@ -57,5 +61,26 @@ func TestKernelsListShowsControlCharacters(t *testing.T) {
 				t.Errorf("stderr = %q, want it to end with %q and hold no control characters", got, tt.stderr)
 			}
 		})
+	}
+}
+
+// TestApproveShowsHiddenCode: the code a person approves is shown with its
+// control characters visible, so that a carriage return or an escape
+// sequence cannot hide what runs.
+func TestApproveShowsHiddenCode(t *testing.T) {
+	from := filepath.Join(t.TempDir(), "answers.txt")
+	os.WriteFile(from, []byte("run\n"), 0o644)
+	io, _, stderr := testIO("")
+	a, err := newApprover(io, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := "import os; os.remove('data.csv')\r# print('hello')\x1b[2K"
+	if _, err := a.Approve(context.Background(), cell.New(1, "python", code)); err != nil {
+		t.Fatal(err)
+	}
+	want := "\n── cell 1, about to run ──\n" + `import os; os.remove('data.csv')\r# print('hello')\x1b[2K` + "\n"
+	if got := stderr.String(); !strings.HasPrefix(got, want) {
+		t.Errorf("stderr = %q, want it to start with %q", got, want)
 	}
 }
