@@ -63,8 +63,8 @@ func TestHostileInputIsUsageError(t *testing.T) {
 		{"exec /dev/zero", []string{"exec", "-f", "/dev/zero"}, "analyst: -f /dev/zero holds more than 4 MiB: a cell's code is at most that"},
 		{"price NaN", []string{"run", "-t", "x", "--price-in", "NaN"}, "analyst: --price-in and --price-out must be numbers of USD, 0 or more, got NaN and 0"},
 		{"price Inf", []string{"run", "-t", "x", "--price-out", "+Inf"}, "analyst: --price-in and --price-out must be numbers of USD, 0 or more, got 0 and +Inf"},
-		{"llm timeout", []string{"run", "-t", "x", "--llm-timeout", "0s"}, "analyst: --llm-timeout must be positive, got 0s"},
-		{"max message", []string{"run", "-t", "x", "--max-message", "0"}, "analyst: --max-message must be positive, got 0"},
+		{"llm timeout", []string{"run", "-t", "x", "--llm-timeout", "-1s"}, "analyst: --llm-timeout must not be negative, got -1s"},
+		{"max message", []string{"run", "-t", "x", "--max-message", "-1"}, "analyst: --max-message must not be negative, got -1"},
 		{"password in a bad URL", []string{"run", "-t", "x", "--gateway-url", "http://user:SECRET@[bad?token=SECRET"}, `analyst: invalid gateway URL "http://***@[bad?..."`},
 		{"port out of range", []string{"run", "-t", "x", "--gateway-url", "http://user:SECRET@host:99999"}, `analyst: invalid gateway URL "http://***@host:99999": port 99999 is not 1-65535`},
 	}

@@ -155,8 +155,8 @@ func (opts *runOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&opts.mode, "mode", modeTeam, "team: planner, writer and executor take turns; tool: one agent calls an execute_code tool")
 	f.BoolVar(&opts.rebuildState, "rebuild-state", false, "after the kernel died or was lost, re-run the cells that had succeeded to bring its variables back")
 	f.IntVar(&opts.llmRetries, "llm-retries", 5, "retries of a failed LLM request (429, 5xx, dropped streams, timeouts)")
-	f.DurationVar(&opts.llmTimeout, "llm-timeout", 2*time.Minute, "give up an LLM request (and retry it) when the server sends nothing for this long: before its first byte or between two")
-	f.IntVar(&opts.maxMessage, "max-message", llm.DefaultMaxMessageBytes, "bytes of one LLM answer kept; a longer answer is cut there, and says so")
+	f.DurationVar(&opts.llmTimeout, "llm-timeout", 2*time.Minute, "give up an LLM request (and retry it) when the server sends nothing for this long: before its first byte or between two (0: the default)")
+	f.IntVar(&opts.maxMessage, "max-message", llm.DefaultMaxMessageBytes, "bytes of one LLM answer kept; a longer answer is cut there, and says so (0: the default)")
 	f.Float64Var(&opts.priceIn, "price-in", 0, "USD per million prompt tokens, for the cost (default: list prices of well-known models)")
 	f.Float64Var(&opts.priceOut, "price-out", 0, "USD per million completion tokens, for the cost")
 }
@@ -210,10 +210,10 @@ func (o *runOptions) validate() error {
 		return usageErrorf("--mode must be %s or %s, got %q", modeTeam, modeTool, o.mode)
 	case o.llmRetries < 0:
 		return usageErrorf("--llm-retries must not be negative, got %d", o.llmRetries)
-	case o.llmTimeout <= 0:
-		return usageErrorf("--llm-timeout must be positive, got %s", o.llmTimeout)
-	case o.maxMessage <= 0:
-		return usageErrorf("--max-message must be positive, got %d", o.maxMessage)
+	case o.llmTimeout < 0: // 0: llm's default
+		return usageErrorf("--llm-timeout must not be negative, got %s", o.llmTimeout)
+	case o.maxMessage < 0: // 0: llm's default
+		return usageErrorf("--max-message must not be negative, got %d", o.maxMessage)
 	case !(o.priceIn >= 0 && o.priceOut >= 0) || math.IsInf(o.priceIn+o.priceOut, 0): // NaN too
 		return usageErrorf("--price-in and --price-out must be numbers of USD, 0 or more, got %g and %g", o.priceIn, o.priceOut)
 	}
