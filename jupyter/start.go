@@ -121,18 +121,47 @@ type startAnswer struct {
 	took time.Duration
 }
 
+// starter returns the function that sends one start request, which
+// outlives ctx (a sent start is waited for until the deadline, so that the
+// kernel it launches is known), its answer going to answers.
+func (c *Client) starter(ctx context.Context, op string, body any, deadline time.Time, answers chan<- startAnswer) func() {
+	return func() {
+		sent := time.Now()
+		go func() {
+			var m kernelModel
+			err := c.do(context.WithoutCancel(ctx), time.Until(deadline), op, http.MethodPost, "/api/kernels", body, &m, nil)
+			if err == nil && m.ID == "" {
+				err = fmt.Errorf("%s: the server returned no kernel id", op)
+			}
+			answers <- startAnswer{m, err, time.Since(sent)}
+		}()
+	}
+}
+
+// startTurn waits for this client's turn to start a kernel, on a server
+// that drops concurrent starts (they then go one at a time), and returns
+// the function that ends the turn.
+func (c *Client) startTurn(ctx context.Context) (release func(), err error) {
+	if !c.starts.isLossy() {
+		return func() {}, nil
+	}
+	select {
+	case c.starts.slot <- struct{}{}:
+		return func() { <-c.starts.slot }, nil
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+}
+
 // startOnce starts one kernel, looking into a start that gets no answer
 // (see startIDKey). Requests already sent outlive ctx: their answers are
 // awaited, so that the caller gets the id of a kernel the server launched.
 func (c *Client) startOnce(ctx context.Context, op, name string, env map[string]string, launch time.Duration) (Kernel, error) {
-	if c.starts.isLossy() {
-		select {
-		case c.starts.slot <- struct{}{}:
-			defer func() { <-c.starts.slot }()
-		case <-ctx.Done():
-			return Kernel{}, fmt.Errorf("%s: %w", op, context.Cause(ctx))
-		}
+	release, err := c.startTurn(ctx)
+	if err != nil {
+		return Kernel{}, fmt.Errorf("%s: %w", op, err)
 	}
+	defer release()
 	if !c.starts.stackChecked() {
 		_, _ = c.dropsRequests(ctx) // tells noAnswerWait what to expect
 	}
@@ -145,17 +174,7 @@ func (c *Client) startOnce(ctx context.Context, op, name string, env map[string]
 		Env  map[string]string `json:"env"`
 	}{name, env}
 	answers := make(chan startAnswer, maxStartSends)
-	send := func() {
-		sent := time.Now()
-		go func() {
-			var m kernelModel
-			err := c.do(context.WithoutCancel(ctx), time.Until(deadline), op, http.MethodPost, "/api/kernels", body, &m, nil)
-			if err == nil && m.ID == "" {
-				err = fmt.Errorf("%s: the server returned no kernel id", op)
-			}
-			answers <- startAnswer{m, err, time.Since(sent)}
-		}()
-	}
+	send := c.starter(ctx, op, body, deadline, answers)
 	send()
 	sent, pending := 1, 1
 	look := time.NewTimer(c.starts.noAnswerWait())

@@ -56,32 +56,41 @@ Exit codes: 0 every cell ran and matched, 1 a cell differed or failed,
 	return cmd
 }
 
-func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path string) error {
+// load checks the options and reads the recording at path, with the data
+// files found for it.
+func (opts *replayOptions) load(path string) (s *replay.Session, files, warnings []string, err error) {
 	if opts.cellTimeout <= 0 {
-		return usageErrorf("--cell-timeout must be positive, got %s", opts.cellTimeout)
+		return nil, nil, nil, usageErrorf("--cell-timeout must be positive, got %s", opts.cellTimeout)
 	}
 	for _, d := range opts.data {
 		fi, err := os.Stat(d)
 		if err != nil || fi.IsDir() {
-			return usageErrorf("--data %s: not a readable file", d)
+			return nil, nil, nil, usageErrorf("--data %s: not a readable file", d)
 		}
 		if err := datafile.Check(d, fi); err != nil {
-			return usageErrorf("--data %s: %s", d, err)
+			return nil, nil, nil, usageErrorf("--data %s: %s", d, err)
 		}
 	}
 	if err := opts.gateway.check(); err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	s, err := replay.Load(path)
+	s, err = replay.Load(path)
 	if err == nil {
 		err = s.Complete()
 	}
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+	if err == nil {
+		files, warnings, err = s.DataFiles(opts.data)
 	}
-	files, warnings, err := s.DataFiles(opts.data)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	return s, files, warnings, nil
+}
+
+func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path string) error {
+	s, files, warnings, err := opts.load(path)
+	if err != nil {
+		return err
 	}
 	out := opts.out
 	if out == "" {
