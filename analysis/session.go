@@ -88,6 +88,9 @@ type Options struct {
 	Mirror io.Writer
 	// Observers see the events as they happen (the console).
 	Observers []team.Observer
+	// OnKernel, when set, is told the kernel's id each time a kernel is
+	// ready (the first, and one that replaced it), before any cell runs.
+	OnKernel func(id string)
 }
 
 // Session is one analysis session. Its methods are not safe for concurrent
@@ -134,7 +137,12 @@ func New(ctx context.Context, opts Options) (*Session, error) {
 		Files:   opts.Data,
 		Replace: opts.ReplaceData,
 		DataDir: opts.DataDir,
-		OnReady: func(msg string) { s.obs.Observe(team.Notice{Text: msg}) },
+		OnReady: func(msg string) {
+			if opts.OnKernel != nil {
+				opts.OnKernel(s.kernel.ID())
+			}
+			s.obs.Observe(team.Notice{Text: msg})
+		},
 	})
 	var store cell.Store
 	if figures != "" {

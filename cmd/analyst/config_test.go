@@ -163,6 +163,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Setenv("XDG_CONFIG_HOME", dir)
+	os.Setenv("XDG_STATE_HOME", dir) // kernel leases (lease.go) stay out of the home folder
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

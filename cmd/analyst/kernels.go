@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -137,6 +138,9 @@ func pruneKernels(ctx context.Context, io *console.IO, c *jupyter.Client, opts p
 			errs = append(errs, err)
 			continue
 		}
+		if dir := leaseDir(); dir != "" {
+			os.Remove(filepath.Join(dir, k.ID))
+		}
 		deleted++
 		fmt.Fprintln(io.Out, termsafe.Line(k.ID))
 	}
@@ -260,12 +264,21 @@ func orphan(ctx context.Context, c *jupyter.Client, k jupyter.Kernel) string {
 	if k.Connections > 0 {
 		return "in use (a client is connected)"
 	}
+	// A busy kernel cannot be asked. One whose lease says it is a dead
+	// analyst's is interrupted first, whatever state the server reports
+	// (Jupyter Server and Kernel Gateway 2 may report a kernel in a cell as
+	// idle or starting); any other is never interrupted on a guess.
 	wait := probeTimeout
-	if k.ExecutionState == "busy" {
+	switch owner := leaseOwner(k.ID); {
+	case owner != "" && ownerAlive(owner):
+		return "its analyst (" + owner + ") is still running"
+	case owner != "":
 		if err := c.InterruptKernel(ctx, k.ID); err != nil {
-			return "busy, and the interrupt failed: " + oneLine(err.Error())
+			return "the interrupt failed: " + oneLine(err.Error())
 		}
 		wait = interruptedProbeTimeout
+	case k.ExecutionState == "busy":
+		return "busy, and not known to be analyst's"
 	}
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()

@@ -150,25 +150,6 @@ func TestServer(t *testing.T) {
 	}
 }
 
-// waitNotBusy waits until the server no longer reports the kernel busy.
-func waitNotBusy(t *testing.T, c *jupyter.Client, id string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if k, err := c.GetKernel(ctx, id); err == nil && k.ExecutionState != "busy" {
-			return
-		}
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatalf("kernel %s stays busy", id)
-		}
-	}
-}
-
 // waitFile waits until path exists.
 func waitFile(t *testing.T, path string) {
 	t.Helper()

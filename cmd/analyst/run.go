@@ -328,6 +328,8 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 	sopts.Session.OnOutput = con.Output
 	con.Phase("starting the gateway and the kernel")
 	made := missingAncestor(sopts.Out)
+	leases := &leaseSet{}
+	sopts.OnKernel = leases.add
 	sess, err := analysis.New(ctx, sopts)
 	var locked *record.ErrLocked
 	switch {
@@ -346,6 +348,7 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 		if err := sess.Close(ctx); err != nil {
 			fmt.Fprintf(io.Err, "analyst: %s\n", explain(err))
 		}
+		leases.drop()
 		lastResort()
 		// A run whose kernel never started (an unreachable gateway) leaves
 		// no folder behind: the error says all there is.
