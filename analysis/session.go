@@ -131,18 +131,14 @@ func New(ctx context.Context, opts Options) (*Session, error) {
 	}
 	s.obs = &serialObserver{o: observers}
 	s.kernel = kernel.Start(ctx, kernel.Options{
-		Gateway: s.connect,
-		Start:   opts.Start,
-		Session: opts.Session,
-		Files:   opts.Data,
-		Replace: opts.ReplaceData,
-		DataDir: opts.DataDir,
-		OnReady: func(msg string) {
-			if opts.OnKernel != nil {
-				opts.OnKernel(s.kernel.ID())
-			}
-			s.obs.Observe(team.Notice{Text: msg})
-		},
+		Gateway:  s.connect,
+		Start:    opts.Start,
+		Session:  opts.Session,
+		Files:    opts.Data,
+		Replace:  opts.ReplaceData,
+		DataDir:  opts.DataDir,
+		OnReady:  func(msg string) { s.obs.Observe(team.Notice{Text: msg}) },
+		OnKernel: opts.OnKernel,
 	})
 	var store cell.Store
 	if figures != "" {

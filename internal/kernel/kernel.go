@@ -49,6 +49,10 @@ type Options struct {
 	// limit and Start.Queue lets the start wait, it is also called once
 	// before that, with a line saying so (unless Start.Queue.OnWait is set).
 	OnReady func(msg string)
+	// OnKernel, when set, is told the id of each kernel that becomes the
+	// handle's (the first, and one that replaced it), once it is ready and
+	// before any cell runs.
+	OnKernel func(id string)
 }
 
 // Handle is a kernel being started, or started. Its methods wait for the
@@ -102,6 +106,9 @@ func (h *Handle) start(ctx context.Context) error {
 	k, err := h.launch(ctx, c)
 	if err != nil {
 		return err
+	}
+	if h.opts.OnKernel != nil {
+		h.opts.OnKernel(k.ID)
 	}
 	if h.opts.OnReady != nil {
 		msg := fmt.Sprintf("kernel %s (%s) ready in %s", short(k.ID), k.Name, time.Since(began).Round(10*time.Millisecond))
@@ -219,6 +226,9 @@ func (h *Handle) replace(ctx context.Context) error {
 	}
 	if h.opts.OnReady != nil {
 		h.opts.OnReady(fmt.Sprintf("kernel %s was gone; new kernel %s started in its place", short(oldID), short(k.ID)))
+	}
+	if h.opts.OnKernel != nil {
+		h.opts.OnKernel(k.ID)
 	}
 	return nil
 }
