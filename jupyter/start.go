@@ -179,6 +179,18 @@ func (c *Client) startOnce(ctx context.Context, op, name string, env map[string]
 	sent, pending := 1, 1
 	look := time.NewTimer(c.starts.noAnswerWait())
 	defer look.Stop()
+	// adoptOrResend adopts the kernel a lost start launched after all, if
+	// the server has it, or sends the start again.
+	adoptOrResend := func() (Kernel, bool) {
+		if k, ok := c.findStarted(ctx, startID); ok {
+			c.discardOthers(ctx, answers, pending, k.ID)
+			return k, true
+		}
+		send()
+		sent++
+		pending++
+		return Kernel{}, false
+	}
 	var lastErr error
 	for {
 		select {
@@ -191,13 +203,9 @@ func (c *Client) startOnce(ctx context.Context, op, name string, env map[string]
 			}
 			lastErr = a.err
 			if c.retryFailedStart(ctx, a.err, sent, deadline) {
-				if k, ok := c.findStarted(ctx, startID); ok {
-					c.discardOthers(ctx, answers, pending, k.ID)
+				if k, ok := adoptOrResend(); ok {
 					return k, nil
 				}
-				send()
-				sent++
-				pending++
 				continue
 			}
 			if pending == 0 {
@@ -220,13 +228,9 @@ func (c *Client) startOnce(ctx context.Context, op, name string, env map[string]
 				continue // a slow start on a server that answers them all
 			}
 			c.starts.setLossy()
-			if k, ok := c.findStarted(ctx, startID); ok {
-				c.discardOthers(ctx, answers, pending, k.ID)
+			if k, ok := adoptOrResend(); ok {
 				return k, nil
 			}
-			send()
-			sent++
-			pending++
 			look.Reset(c.starts.noAnswerWait())
 		}
 	}
