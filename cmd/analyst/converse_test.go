@@ -391,17 +391,9 @@ func TestCtrlCEndsTheRequestOnly(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cmd.Process.Kill() }) // a failed wait must not leave it running
 	// Wait until the cell runs (it has made its file), then press Ctrl-C.
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if _, err := os.Stat(marker); err == nil || time.Now().After(deadline) {
-			break
-		}
-		select {
-		case <-time.After(20 * time.Millisecond): // polling a file the child writes
-		case <-t.Context().Done():
-		}
-	}
+	waitFile(t, marker)
 	cmd.Process.Signal(os.Interrupt)
 	fmt.Fprintln(stdin, "Print x.")
 	stdin.Close()
