@@ -43,6 +43,8 @@ type fileConfig struct {
 		In  *float64 `yaml:"in"`
 		Out *float64 `yaml:"out"`
 	} `yaml:"prices"`
+	// ContextBudget is the most tokens of each LLM prompt (--context-budget).
+	ContextBudget int `yaml:"context_budget"`
 }
 
 // secretKeys are keys a person might put in the config file that belong in
@@ -94,7 +96,7 @@ func loadConfig() (fileConfig, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return c, usageErrorf("config file %s: %s (known keys: model, models.planner, models.writer, gateway_url, prices.in, prices.out)", path, yamlProblem(err))
+		return c, usageErrorf("config file %s: %s (known keys: model, models.planner, models.writer, gateway_url, prices.in, prices.out, context_budget)", path, yamlProblem(err))
 	}
 	if u, err := neturl.Parse(c.GatewayURL); err == nil && u.Query().Has("token") {
 		return c, usageErrorf("config file %s: gateway_url holds a token, a secret that stays out of files: set %s in the environment instead", path, envGatewayToken)
@@ -129,6 +131,8 @@ func stripGoTypes(msg string) string {
 		switch {
 		case strings.HasPrefix(target, "float"):
 			want = "a number"
+		case strings.HasPrefix(target, "int"):
+			want = "a whole number"
 		case target == "string":
 			want = "text"
 		}
@@ -155,6 +159,14 @@ var configFlags = []configFlag{
 	{flag: "gateway-url", value: func(c fileConfig) string { return c.GatewayURL }, env: []string{envGatewayURL}},
 	{flag: "price-in", value: func(c fileConfig) string { return formatPrice(c.Prices.In) }},
 	{flag: "price-out", value: func(c fileConfig) string { return formatPrice(c.Prices.Out) }},
+	{flag: "context-budget", value: func(c fileConfig) string { return formatCount(c.ContextBudget) }, env: []string{envContextBudget}},
+}
+
+func formatCount(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
 }
 
 func formatPrice(p *float64) string {
@@ -209,6 +221,7 @@ in the environment and are refused in the file.
   prices:                     # USD per million tokens: --price-in, --price-out
     in: 0.15
     out: 0.60
+  context_budget: 8000        # --context-budget, ANALYST_CONTEXT_BUDGET
 
 Exit codes: 0 ok, 2 usage error.`,
 		Args: noArgs,

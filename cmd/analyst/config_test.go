@@ -50,6 +50,7 @@ gateway_url: http://cfg-gateway:8888
 prices:
   in: 1.5
   out: 6
+context_budget: 7000
 `
 
 // TestConfigPrecedence: the config file fills what the command line and the
@@ -63,7 +64,7 @@ func TestConfigPrecedence(t *testing.T) {
 		want map[string]string
 	}{
 		{"file only", nil, []string{"run"}, map[string]string{
-			"model": "cfg-model", "planner-model": "cfg-planner", "writer-model": "", "gateway-url": "http://cfg-gateway:8888", "price-in": "1.5", "price-out": "6",
+			"model": "cfg-model", "planner-model": "cfg-planner", "writer-model": "", "gateway-url": "http://cfg-gateway:8888", "price-in": "1.5", "price-out": "6", "context-budget": "7000",
 		}},
 		{"flags win", nil, []string{"run", "-m", "flag-model", "--gateway-url", "http://flag:1", "--price-in", "2"}, map[string]string{
 			"model": "flag-model", "planner-model": "", "gateway-url": "http://flag:1", "price-in": "2", "price-out": "6",
@@ -71,15 +72,17 @@ func TestConfigPrecedence(t *testing.T) {
 		{"per-agent flag", nil, []string{"batch", "--planner-model", "flag-planner"}, map[string]string{
 			"model": "cfg-model", "planner-model": "flag-planner",
 		}},
-		{"env wins", map[string]string{"ANALYST_MODEL": "env-model", "JUPYTER_GATEWAY_URL": "http://env:2"}, []string{"run"}, map[string]string{
-			"model": "", "planner-model": "", "gateway-url": "",
+		{"env wins", map[string]string{"ANALYST_MODEL": "env-model", "JUPYTER_GATEWAY_URL": "http://env:2", "ANALYST_CONTEXT_BUDGET": "9000"}, []string{"run"}, map[string]string{
+			"model": "", "planner-model": "", "gateway-url": "", "context-budget": "0",
 		}},
+		{"budget flag wins", nil, []string{"run", "--context-budget", "5000"}, map[string]string{"context-budget": "5000"}},
 		{"gateway commands", nil, []string{"exec"}, map[string]string{"gateway-url": "http://cfg-gateway:8888"}},
 		{"kernels", nil, []string{"kernels", "list"}, map[string]string{"gateway-url": "http://cfg-gateway:8888"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("ANALYST_MODEL", tt.env["ANALYST_MODEL"])
 			t.Setenv("JUPYTER_GATEWAY_URL", tt.env["JUPYTER_GATEWAY_URL"])
+			t.Setenv("ANALYST_CONTEXT_BUDGET", tt.env["ANALYST_CONTEXT_BUDGET"])
 			fs, err := parsedFlags(t, tt.args...)
 			if err != nil {
 				t.Fatal(err)
@@ -101,8 +104,9 @@ func TestConfigErrors(t *testing.T) {
 		{"api_key: sk-123\n", "api_key is a secret and stays out of files: set OPENAI_API_KEY in the environment instead"},
 		{"gateway_token: t0k\n", "gateway_token is a secret and stays out of files: set JUPYTER_GATEWAY_AUTH_TOKEN in the environment instead"},
 		{"gateway_url: https://gw.example.com/?token=t0k\n", "gateway_url holds a token, a secret that stays out of files: set JUPYTER_GATEWAY_AUTH_TOKEN in the environment instead"},
-		{"model: a\nmodle: b\n", `line 2: unknown key "modle" (known keys: model, models.planner, models.writer, gateway_url, prices.in, prices.out)`},
-		{"prices:\n  in: cheap\n", "line 2: !!str `cheap` is not a number (known keys: model, models.planner, models.writer, gateway_url, prices.in, prices.out)"},
+		{"model: a\nmodle: b\n", `line 2: unknown key "modle" (known keys: model, models.planner, models.writer, gateway_url, prices.in, prices.out, context_budget)`},
+		{"context_budget: lots\n", "line 1: !!str `lots` is not a whole number (known keys: model, models.planner, models.writer, gateway_url, prices.in, prices.out, context_budget)"},
+		{"prices:\n  in: cheap\n", "line 2: !!str `cheap` is not a number (known keys: model, models.planner, models.writer, gateway_url, prices.in, prices.out, context_budget)"},
 		{"- model\n", "line 1: !!seq is not a mapping of keys"},
 		{"prices: {in: -1}\n", "prices must not be negative"},
 		{"gateway_url: ftp://x\n", ""}, // checked as --gateway-url is
