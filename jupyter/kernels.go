@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -111,9 +112,47 @@ func (c *Client) StartKernel(ctx context.Context, opts StartOptions) (Kernel, er
 	} else if secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && secs > launch.Seconds() && secs < math.MaxInt32 {
 		launch = time.Duration(secs * float64(time.Second))
 	}
-	return startQueued(ctx, op, opts.Queue, func() (Kernel, error) {
+	k, err := startQueued(ctx, op, opts.Queue, func() (Kernel, error) {
 		return c.startOnce(ctx, op, name, env, launch)
 	})
+	if err != nil {
+		return k, c.noSuchSpec(ctx, name, err)
+	}
+	return k, nil
+}
+
+// NoKernelSpecError is a start of a kernel spec the gateway does not have.
+// Servers answer such a start with HTTP 500 (Jupyter Server) or 404; the
+// gateway's list of specs tells it apart from other failures.
+type NoKernelSpecError struct {
+	Name string   // the spec asked for
+	Have []string // the gateway's specs, "name (display name)"
+}
+
+func (e *NoKernelSpecError) Error() string {
+	return fmt.Sprintf("start kernel %q: the gateway has no such kernel spec; it has %s", e.Name, strings.Join(e.Have, ", "))
+}
+
+// noSuchSpec turns err, a failed start of spec name, into a
+// [*NoKernelSpecError] when the gateway's specs do not include name. Any
+// other failure is returned as it is.
+func (c *Client) noSuchSpec(ctx context.Context, name string, err error) error {
+	var he *HTTPError
+	if !errors.As(err, &he) || he.kind != nil || ctx.Err() != nil {
+		return err
+	}
+	specs, serr := c.KernelSpecs(ctx)
+	if serr != nil || slices.Contains(specs.Names, name) {
+		return err
+	}
+	have := make([]string, len(specs.Names))
+	for i, n := range specs.Names {
+		have[i] = n
+		if d := specs.Specs[n].DisplayName; d != "" {
+			have[i] += " (" + d + ")"
+		}
+	}
+	return &NoKernelSpecError{Name: name, Have: have}
 }
 
 // kernelPath returns the REST path of a kernel.

@@ -68,7 +68,7 @@ func exitCode(ctx context.Context, w io.Writer, err error) int {
 			}
 			return code
 		}
-	case isCobraUsage(err):
+	case isCobraUsage(err), isBadKernelSpec(err):
 		code = exitUsage
 	}
 	if se, ok := interruptedBy(ctx); ok && (errors.Is(err, context.Canceled) || code == exitFailed) {
@@ -77,6 +77,13 @@ func exitCode(ctx context.Context, w io.Writer, err error) int {
 	}
 	fmt.Fprintf(w, "analyst: %s\n", explain(err))
 	return code
+}
+
+// isBadKernelSpec says err is a start of a kernel spec the gateway does not
+// have: a usage error.
+func isBadKernelSpec(err error) bool {
+	var ne *jupyter.NoKernelSpecError
+	return errors.As(err, &ne)
 }
 
 // explain is err's message on one line, followed by what the user can do
@@ -98,6 +105,8 @@ func hint(err error) string {
 	var me *replay.MissingDataError
 	var ue *jupyter.UserNotAllowedError
 	switch {
+	case isBadKernelSpec(err):
+		return "choose one with --kernel"
 	case errors.As(err, &ue):
 		return "" // the message says to set KERNEL_USERNAME
 	case errors.Is(err, jupyter.ErrUnauthorized):

@@ -141,7 +141,7 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 		con.Phase("starting the kernel")
 		k, err := client.StartKernel(ctx, opts.gateway.startOptions("exec"))
 		if err != nil {
-			return kernelSpecError(ctx, client, opts.gateway.kernel, err)
+			return err
 		}
 		id = k.ID
 		defer func() {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -231,27 +230,6 @@ func resolveKernelID(ctx context.Context, c *jupyter.Client, prefix string) (str
 	return "", usageErrorf("kernel id %q is ambiguous: it begins %s; give more of it", prefix, strings.Join(matches, ", "))
 }
 
-// kernelSpecError turns a failed start of a kernel spec the gateway does not
-// have (Jupyter Server answers 500) into a usage error listing the specs it
-// has. Any other failure is returned as it is.
-func kernelSpecError(ctx context.Context, c *jupyter.Client, name string, err error) error {
-	if ctx.Err() != nil {
-		return err
-	}
-	specs, serr := c.KernelSpecs(ctx)
-	if serr != nil || slices.Contains(specs.Names, name) {
-		return err
-	}
-	have := make([]string, len(specs.Names))
-	for i, n := range specs.Names {
-		have[i] = n
-		if d := specs.Specs[n].DisplayName; d != "" {
-			have[i] += " (" + d + ")"
-		}
-	}
-	return usageErrorf("--kernel %s: the gateway has no such kernel spec; it has %s", name, strings.Join(have, ", "))
-}
-
 // notOurs is why prune keeps a kernel analyst did not start.
 const notOurs = "not analyst's"
 
@@ -318,7 +296,7 @@ func newKernelsStartCmd(io *console.IO, g *gatewayFlags) *cobra.Command {
 			}
 			k, err := c.StartKernel(cmd.Context(), g.startOptions(keptLabel))
 			if err != nil {
-				return kernelSpecError(cmd.Context(), c, g.kernel, err)
+				return err
 			}
 			fmt.Fprintln(io.Out, termsafe.Line(k.ID))
 			return nil

@@ -3,14 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
+	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
@@ -29,11 +34,23 @@ func TestKernelsCLI(t *testing.T) {
 		return runCLI(t, ctx, append(args, gw...)...)
 	}
 
-	const noSpec = "analyst: --kernel nosuchkernel: the gateway has no such kernel spec; it has python3 (Python 3 (ipykernel))\n"
+	const noSpec = "analyst: start kernel \"nosuchkernel\": the gateway has no such kernel spec; it has python3 (Python 3 (ipykernel)): choose one with --kernel\n"
 	for _, args := range [][]string{{"kernels", "start", "--kernel", "nosuchkernel"}, {"exec", "--kernel", "nosuchkernel", "1"}} {
 		if code, out, errs := cli(args...); code != exitUsage || out != "" || errs != noSpec {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 and %q", strings.Join(args, " "), code, out, errs, noSpec)
 		}
+	}
+	// run: the planner is asked while the kernel starts; the failed start
+	// ends the run with the same line, exit 2, and no records folder.
+	llm := llmtest.NewServer(t)
+	llm.Respond(func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Content: "Sub-task 1: print 1."} })
+	setLLM(t, llm)
+	runOut := filepath.Join(t.TempDir(), "run")
+	if code, _, errs := cli("run", "-t", "x", "--kernel", "nosuchkernel", "--out", runOut); code != exitUsage || !strings.Contains(errs, strings.TrimPrefix(noSpec, "analyst: ")) {
+		t.Errorf("run --kernel nosuchkernel: exit %d, stderr %q; want exit 2 and %q", code, errs, noSpec)
+	}
+	if _, err := os.Stat(runOut); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("run --kernel nosuchkernel left %s behind (%v)", runOut, err)
 	}
 
 	var ids []string

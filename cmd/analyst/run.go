@@ -556,6 +556,8 @@ func outcomeError(ctx context.Context, o analysis.Outcome) error {
 		return &exitError{code: exitLimit}
 	case o.KernelDied:
 		return &exitError{code: exitKernelDied}
+	case isBadKernelSpec(o.Err):
+		return &exitError{code: exitUsage}
 	case errors.As(o.Err, &se): // a request of an interactive run, ended by Ctrl-C
 		return &exitError{code: se.code()}
 	}
