@@ -163,7 +163,7 @@ func (e *Executor) Act(ctx context.Context, history []team.Message, emit func(te
 			msg.Content += "\n\nA note from the person: " + note
 		}
 	}
-	msg.State = e.state(ctx)
+	msg.State = e.State(ctx)
 	return msg, nil
 }
 

@@ -60,11 +60,11 @@ _analyst_state(globals())
 del _analyst_state
 `
 
-// state describes the kernel's variables with a silent request, for the
+// State describes the kernel's variables with a silent request, for the
 // agents that plan and write the next cells; "" when the kernel cannot run
 // silent code or the request failed: the card is a help, never a reason
 // for the run to fail.
-func (e *Executor) state(ctx context.Context) string {
+func (e *Executor) State(ctx context.Context) string {
 	k, ok := e.kernel.(silentKernel)
 	if !ok || ctx.Err() != nil {
 		return ""

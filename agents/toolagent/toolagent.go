@@ -29,10 +29,13 @@ var Tool = llm.Tool{
 
 // Runner runs code as a cell of the run, reporting it as cell.Started and
 // cell.Finished events under the agent's name, and returns the cell; Cap is
-// how much of a cell's output the LLM sees. *executor.Executor is a Runner.
+// how much of a cell's output the LLM sees; State is the kernel state card
+// (the user's variables), "" when there is none. *executor.Executor is a
+// Runner.
 type Runner interface {
 	RunCode(ctx context.Context, agent, code string, emit func(team.Event)) (cell.Cell, error)
 	Cap() int
+	State(ctx context.Context) string
 }
 
 // Agent is the single tool-calling agent. It implements team.Agent. It is not
@@ -50,6 +53,9 @@ type Agent struct {
 	// after (a follow-up), or a conversation restored from a recording, is
 	// added at the next turn.
 	seen int
+	// state is the kernel state card after the latest cell, shown at the
+	// end of each prompt.
+	state string
 }
 
 // New returns the agent: an LLM with the given system prompt whose
@@ -81,6 +87,9 @@ func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.
 		case Name: // restored: its tool calls are not
 			a.msgs = append(a.msgs, llm.Message{Role: "assistant", Content: m.Content})
 		}
+		if m.State != "" {
+			a.state = m.State
+		}
 	}
 	a.seen = len(history)
 	resp, err := a.model.Ask(ctx, a.client, Name, a.prompt, []llm.Tool{Tool}, emit)
@@ -110,6 +119,10 @@ func (a *Agent) Act(ctx context.Context, history []team.Message, emit func(team.
 		if err := ctx.Err(); err != nil {
 			return msg, err
 		}
+	}
+	if len(msg.Cells) > 0 {
+		a.state = a.runner.State(ctx)
+		msg.State = a.state
 	}
 	msg.Next = Name
 	a.seen++ // the history gets the message
@@ -188,5 +201,9 @@ func (a *Agent) prompt(budget int) []llm.Message {
 			steps = append(steps, chat.Step{Msgs: []llm.Message{m}, Pinned: true, Asked: m.Content})
 		}
 	}
-	return chat.Fit(a.msgs[:1], steps, nil, budget)
+	var tail []llm.Message
+	if a.state != "" {
+		tail = []llm.Message{{Role: "user", Content: chat.StateHeading + "\n" + a.state}}
+	}
+	return chat.Fit(a.msgs[:1], steps, tail, budget)
 }

@@ -129,8 +129,8 @@ func TestRunSuperstoreRegionTotals(t *testing.T) {
 	// The second request carries the first answer, its tool calls assembled
 	// from 2-character deltas, and a tool message answering each.
 	m := reqs[1].Messages
-	if len(m) != 5 {
-		t.Fatalf("second request has %d messages, want system, user, assistant, tool, tool: %+v", len(m), m)
+	if len(m) != 6 {
+		t.Fatalf("second request has %d messages, want system, user, assistant, tool, tool, state card: %+v", len(m), m)
 	}
 	if m[0].Role != "system" || m[0].Content != "SYSTEM" || m[1].Role != "user" || m[1].Content != "Total sales per region of superstore.csv" {
 		t.Errorf("request starts with %+v, %+v", m[0], m[1])
@@ -154,10 +154,20 @@ func TestRunSuperstoreRegionTotals(t *testing.T) {
 		}
 	}
 
-	// The third request answers the malformed calls with explanations.
+	// The kernel state card, from the kernel, ends the prompt.
+	wantState := chat.StateHeading + "\ndf: DataFrame 9994x21 columns Row ID, Order ID,"
+	if m[5].Role != "user" || !strings.HasPrefix(m[5].Content, wantState) {
+		t.Errorf("last message = %+v, want the state card beginning %q", m[5], wantState)
+	}
+
+	// The third request answers the malformed calls with explanations, and
+	// still ends with the state card.
 	m = reqs[2].Messages
-	if len(m) != 8 {
-		t.Fatalf("third request has %d messages, want 8", len(m))
+	if len(m) != 9 {
+		t.Fatalf("third request has %d messages, want 9", len(m))
+	}
+	if !strings.HasPrefix(m[8].Content, wantState) {
+		t.Errorf("last message = %+v, want the state card", m[8])
 	}
 	for i, want := range []struct{ id, text string }{
 		{"call_bad", "not a JSON object"},
@@ -229,6 +239,11 @@ func (r noRunner) RunCode(context.Context, string, string, func(team.Event)) (ce
 
 func (noRunner) Cap() int { return cell.DefaultCap }
 
+func (r noRunner) State(context.Context) string {
+	r.t.Error("State called without a cell")
+	return ""
+}
+
 func TestParseArguments(t *testing.T) {
 	for _, tc := range []struct {
 		args, code, problem string
@@ -281,6 +296,8 @@ func (r *printRunner) RunCode(_ context.Context, _, code string, _ func(team.Eve
 
 func (*printRunner) Cap() int { return cell.DefaultCap }
 
+func (r *printRunner) State(context.Context) string { return fmt.Sprintf("last: int = %d", r.cells*7) }
+
 // TestTranscriptWithinBudget runs 30 tool calls within a budget of 4,000
 // tokens: every prompt fits, every tool result follows the call it answers,
 // and the last prompt holds the request, the first cell's number in its
@@ -325,7 +342,7 @@ func TestTranscriptWithinBudget(t *testing.T) {
 	for _, m := range reqs[calls].Messages {
 		last.WriteString(m.Content + "\n")
 	}
-	for _, want := range []string{"Find the values.", "- asked: Step 1. | ran: print(step(1)) | [cell 1] ok printed: value 7", "[cell 30] ok, execution count 30"} {
+	for _, want := range []string{"Find the values.", "- asked: Step 1. | ran: print(step(1)) | [cell 1] ok printed: value 7", "[cell 30] ok, execution count 30", chat.StateHeading + "\nlast: int = 210"} {
 		if !strings.Contains(last.String(), want) {
 			t.Errorf("the last prompt lacks %q:\n%s", want, last.String())
 		}

@@ -29,7 +29,12 @@ func TestRunToolMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	llm := scripted(t, func(req llmtest.Request) llmtest.Reply {
-		last := req.Messages[len(req.Messages)-1].Content
+		var last string // the last tool result (the kernel state card comes after it)
+		for _, m := range req.Messages {
+			if m.Role == "tool" {
+				last = m.Content
+			}
+		}
 		return llmtest.Reply{Content: "Totals:\n" + strings.Join(totalLine.FindAllString(last, -1), "\n")}
 	},
 		llmtest.Reply{Content: "Loading the data, then totals.", ToolCalls: []llmtest.ToolCall{
