@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -338,10 +339,13 @@ func isConfigExample(doc any) bool {
 	if !ok || len(m) == 0 {
 		return false
 	}
+	known := map[string]bool{}
+	typ := reflect.TypeFor[fileConfig]()
+	for i := range typ.NumField() {
+		known[strings.Split(typ.Field(i).Tag.Get("yaml"), ",")[0]] = true
+	}
 	for k := range m {
-		switch k {
-		case "model", "models", "gateway_url", "prices":
-		default:
+		if !known[k] {
 			return false
 		}
 	}
@@ -360,7 +364,8 @@ func checkConfigExample(t *testing.T, b codeBlock) {
 		t.Errorf("%s: the config example does not load: %v", b, err)
 		return
 	}
-	for _, name := range []string{"model", "gateway-url", "price-in"} {
+	t.Setenv("ANALYST_CONTEXT_BUDGET", "")
+	for _, name := range []string{"model", "gateway-url", "price-in", "context-budget"} {
 		if fs.Lookup(name).Value.String() == fs.Lookup(name).DefValue {
 			t.Errorf("%s: the config example leaves --%s at its default", b, name)
 		}
