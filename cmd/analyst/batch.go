@@ -111,7 +111,7 @@ func runBatch(ctx context.Context, io *console.IO, opts *batchOptions) error {
 		}
 		defer gw.Stop()
 		defer onSecondSignal(ctx, func(context.Context) { gw.Stop() })()
-		fmt.Fprintln(io.Err, gw.Describe())
+		describeLocal(io.Err, gw)
 		for _, r := range runs {
 			r.gateway.url, r.gateway.token, r.gateway.kernelEnv = gw.URL, gw.Token, nil
 		}
