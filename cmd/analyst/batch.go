@@ -165,6 +165,7 @@ func (b *batchRun) runAll(ctx context.Context, tasks []batch.Task, runs []*runOp
 			defer func() { <-sem }()
 			b.board.Set(t.Name, "starting")
 			runs[i].progress = b.board.Observer(t.Name)
+			runs[i].cleanup = func(msg string) { b.board.Println(t.Name + ": " + msg) }
 			results[i] = b.runTask(ctx, t, runs[i])
 			b.board.Remove(t.Name)
 			b.taskLine(results[i])
