@@ -41,8 +41,8 @@ type hangingStarts struct {
 	deletes []string // the ids of DELETE /api/kernels/{id}
 }
 
-func newHangingStarts(t *testing.T) *hangingStarts {
-	js := jupytertest.StartKind(t, jupytertest.KG3) // KG passes a start's KERNEL_* variables to the kernel
+func newHangingStarts(t *testing.T, kind jupytertest.Kind) *hangingStarts {
+	js := jupytertest.StartKind(t, kind) // KG passes a start's KERNEL_* variables to the kernel
 	backend, _ := url.Parse(js.URL)
 	g := &hangingStarts{js: js, started: make(chan string, 10), posted: make(chan struct{}, 10)}
 	proxy := httputil.NewSingleHostReverseProxy(backend)
@@ -93,10 +93,10 @@ func (g *hangingStarts) deleted() []string {
 // ends the wait at once (the launch timeout is an hour), with a line saying
 // what happens, and the kernel the gateway started is found by its mark and
 // deleted before analyst exits 130. The same for batch, exec and kernels
-// start.
+// start, and for run on Kernel Gateway 2.5, whose starts get lost.
 func TestCtrlCDuringHangingStart(t *testing.T) {
 	bin := binary(t)
-	g := newHangingStarts(t)
+	gateways := map[jupytertest.Kind]*hangingStarts{}
 	llm := llmtest.NewServer(t)
 	llm.Respond(func(req llmtest.Request) llmtest.Reply {
 		if strings.Contains(req.Messages[0].Content, "task planner") {
@@ -111,13 +111,20 @@ func TestCtrlCDuringHangingStart(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name string
+		kind jupytertest.Kind
 		args []string
 	}{
-		{"run", []string{"run", "--task", "print 1", "--out", filepath.Join(dir, "run")}},
-		{"batch", []string{"batch", batchFile, "--out", filepath.Join(dir, "batch")}},
-		{"exec", []string{"exec", "print(1)"}},
-		{"kernels start", []string{"kernels", "start"}},
+		{"run", jupytertest.KG3, []string{"run", "--task", "print 1", "--out", filepath.Join(dir, "run")}},
+		{"batch", jupytertest.KG3, []string{"batch", batchFile, "--out", filepath.Join(dir, "batch")}},
+		{"exec", jupytertest.KG3, []string{"exec", "print(1)"}},
+		{"kernels start", jupytertest.KG3, []string{"kernels", "start"}},
+		{"run on Kernel Gateway 2.5", jupytertest.KG2, []string{"run", "--task", "print 1", "--out", filepath.Join(dir, "run-kg2")}},
 	} {
+		g := gateways[tt.kind]
+		if g == nil {
+			g = newHangingStarts(t, tt.kind)
+			gateways[tt.kind] = g
+		}
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := exec.Command(bin, append(tt.args, "--gateway-url", g.URL, "--launch-timeout", "1h")...)
 			cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+llm.URL, "OPENAI_API_KEY=sk-test", "NO_COLOR=1",
@@ -160,7 +167,7 @@ func TestCtrlCDuringHangingStart(t *testing.T) {
 // remove a kernel the gateway starts after analyst exited.
 func TestCtrlCDuringLostStart(t *testing.T) {
 	bin := binary(t)
-	g := newHangingStarts(t)
+	g := newHangingStarts(t, jupytertest.KG3)
 	g.lost = make(chan struct{})
 	llm := llmtest.NewServer(t)
 	llm.Respond(func(req llmtest.Request) llmtest.Reply {
