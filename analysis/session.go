@@ -91,7 +91,15 @@ type Options struct {
 	// OnKernel, when set, is told the kernel's id each time a kernel is
 	// ready (the first, and one that replaced it), before any cell runs.
 	OnKernel func(id string)
+	// OnCleanup, when set, is told in a line what Close does about a
+	// kernel whose start it cancelled before the gateway answered (see
+	// kernel.Options.OnCleanup).
+	OnCleanup func(msg string)
 }
+
+// ErrClosed is what Wait returns when Close ended the kernel's start before
+// the kernel was ready.
+var ErrClosed = kernel.ErrClosed
 
 // Session is one analysis session. Its methods are not safe for concurrent
 // use, except Abandon.
@@ -131,14 +139,15 @@ func New(ctx context.Context, opts Options) (*Session, error) {
 	}
 	s.obs = &serialObserver{o: observers}
 	s.kernel = kernel.Start(ctx, kernel.Options{
-		Gateway:  s.connect,
-		Start:    opts.Start,
-		Session:  opts.Session,
-		Files:    opts.Data,
-		Replace:  opts.ReplaceData,
-		DataDir:  opts.DataDir,
-		OnReady:  func(msg string) { s.obs.Observe(team.Notice{Text: msg}) },
-		OnKernel: opts.OnKernel,
+		Gateway:   s.connect,
+		Start:     opts.Start,
+		Session:   opts.Session,
+		Files:     opts.Data,
+		Replace:   opts.ReplaceData,
+		DataDir:   opts.DataDir,
+		OnReady:   func(msg string) { s.obs.Observe(team.Notice{Text: msg}) },
+		OnKernel:  opts.OnKernel,
+		OnCleanup: opts.OnCleanup,
 	})
 	var store cell.Store
 	if figures != "" {
@@ -247,8 +256,10 @@ func (s *Session) Upload(ctx context.Context, path, name string) error {
 }
 
 // Close deletes the kernel, also after ctx was cancelled, stops the local
-// gateway if one was started, and finishes the records. It returns the
-// first error; the records stay valid whatever happened.
+// gateway if one was started, and finishes the records. A kernel start
+// still under way is cancelled; a kernel the gateway launches for it within
+// a few seconds is deleted too. It returns the first error; the records stay
+// valid whatever happened.
 func (s *Session) Close(ctx context.Context) error {
 	err := s.kernel.Close(ctx)
 	s.gwMu.Lock()
@@ -264,8 +275,8 @@ func (s *Session) Close(ctx context.Context) error {
 	return err
 }
 
-// Abandon deletes the kernel without waiting for anything: the last resort
-// when the process must exit now.
+// Abandon deletes the kernel without waiting for anything but ctx: the last
+// resort when the process must exit now.
 func (s *Session) Abandon(ctx context.Context) { s.kernel.Abandon(ctx) }
 
 // serialObserver passes events on one at a time: the kernel's notices

@@ -2,6 +2,7 @@ package jupyter_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -64,7 +65,9 @@ func TestCellRightAfterErrorRuns(t *testing.T) {
 
 // TestStartOutlivesCancel cancels the caller's context while the gateway is
 // launching the kernel: the request still completes, so the caller gets the
-// id and can delete the kernel the gateway launched.
+// id and can delete the kernel the gateway launched: from StartKernel, or,
+// when the cancel came first, from the abandoned start's Reclaim, which
+// deletes it.
 func TestStartOutlivesCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -77,6 +80,10 @@ func TestStartOutlivesCancel(t *testing.T) {
 		w.Write([]byte(`{"id": "` + fakeKernel + `", "name": "python3"}`))
 	}, nil)
 	k, err := c.StartKernel(ctx, jupyter.StartOptions{})
+	var abandoned *jupyter.AbandonedStartError
+	if errors.As(err, &abandoned) {
+		k.ID, err = abandoned.Reclaim(context.Background())
+	}
 	if err != nil || k.ID != fakeKernel {
 		t.Fatalf("StartKernel = %+v, %v; want the launched kernel", k, err)
 	}

@@ -90,10 +90,11 @@ func (c *Client) ListKernels(ctx context.Context) ([]Kernel, error) {
 // its earlier starts is looked into and, on a gateway known to drop such
 // requests (Kernel Gateway 2), sent again; see startIDKey.
 //
-// Cancelling ctx ends the waits between queued attempts, but not a start
-// request already sent: a server that got it launches the kernel anyway, and
-// only the id in its answer lets the caller delete that kernel. The request's
-// own timeout bounds it.
+// Cancelling ctx ends the waits between queued attempts and the wait for an
+// answer at once, but not a start request already sent: a server that got it
+// launches the kernel anyway. The error is then an [*AbandonedStartError],
+// whose Reclaim finds that kernel and deletes it. The request's own timeout
+// bounds it.
 func (c *Client) StartKernel(ctx context.Context, opts StartOptions) (Kernel, error) {
 	name := opts.Name
 	if name == "" {

@@ -154,8 +154,9 @@ func (c *Client) startTurn(ctx context.Context) (release func(), err error) {
 }
 
 // startOnce starts one kernel, looking into a start that gets no answer
-// (see startIDKey). Requests already sent outlive ctx: their answers are
-// awaited, so that the caller gets the id of a kernel the server launched.
+// (see startIDKey). Requests already sent outlive ctx; when ctx ends before
+// one of them is answered, the error is an *AbandonedStartError holding
+// them, so that the caller can delete the kernel they launch.
 func (c *Client) startOnce(ctx context.Context, op, name string, env map[string]string, launch time.Duration) (Kernel, error) {
 	release, err := c.startTurn(ctx)
 	if err != nil {
@@ -182,7 +183,7 @@ func (c *Client) startOnce(ctx context.Context, op, name string, env map[string]
 	// adoptOrResend adopts the kernel a lost start launched after all, if
 	// the server has it, or sends the start again.
 	adoptOrResend := func() (Kernel, bool) {
-		if k, ok := c.findStarted(ctx, startID); ok {
+		if k, ok := c.findStarted(ctx, startID, nil); ok {
 			c.discardOthers(ctx, answers, pending, k.ID)
 			return k, true
 		}
@@ -194,6 +195,11 @@ func (c *Client) startOnce(ctx context.Context, op, name string, env map[string]
 	var lastErr error
 	for {
 		select {
+		case <-ctx.Done():
+			// The caller gave up (Ctrl-C): it must not wait for an answer
+			// that may never come. The requests go on, and the kernel they
+			// may launch is the caller's to reclaim.
+			return Kernel{}, &AbandonedStartError{Op: op, Cause: context.Cause(ctx), c: c, startID: startID, answers: answers, pending: pending, busy: make(chan struct{}, 1)}
 		case a := <-answers:
 			pending--
 			if a.err == nil {
@@ -279,34 +285,43 @@ const maxStartCandidates = 8
 // among the most recently active kernels that no one is connected to and
 // that are not busy, one whose environment holds startID. (The server's clock may differ from ours, so
 // times are only compared with each other.) A server that does not list
-// kernels has none to offer.
-func (c *Client) findStarted(ctx context.Context, startID string) (Kernel, bool) {
+// kernels has none to offer. Kernels in other, when not nil, are known not
+// to be it and are not asked again; those that answered otherwise are added.
+func (c *Client) findStarted(ctx context.Context, startID string, other map[string]bool) (Kernel, bool) {
 	ctx, cancel := context.WithTimeout(ctx, 2*aliveWait)
 	defer cancel()
 	ks, err := c.ListKernels(ctx)
 	if err != nil {
 		return Kernel{}, false
 	}
-	ks = slices.DeleteFunc(ks, func(k Kernel) bool { return k.Connections > 0 || k.ExecutionState == "busy" })
+	ks = slices.DeleteFunc(ks, func(k Kernel) bool { return k.Connections > 0 || k.ExecutionState == "busy" || other[k.ID] })
 	slices.SortFunc(ks, func(a, b Kernel) int { return b.LastActivity.Compare(a.LastActivity) })
 	for _, k := range ks[:min(len(ks), maxStartCandidates)] {
-		if c.hasStartID(ctx, k.ID, startID) {
+		has, asked := c.hasStartID(ctx, k.ID, startID)
+		if has {
 			return k, true
+		}
+		if asked && other != nil {
+			other[k.ID] = true
 		}
 	}
 	return Kernel{}, false
 }
 
-// hasStartID reports whether the kernel's environment holds startID. It
-// asks without interrupting: the kernel may be someone else's.
-func (c *Client) hasStartID(ctx context.Context, kernelID, startID string) bool {
+// hasStartID reports whether the kernel's environment holds startID, and
+// whether the kernel answered at all. It asks without interrupting: the
+// kernel may be someone else's.
+func (c *Client) hasStartID(ctx context.Context, kernelID, startID string) (has, asked bool) {
 	s, err := c.Connect(ctx, kernelID, SessionOptions{})
 	if err != nil {
-		return false
+		return false, false
 	}
 	defer s.Close()
 	res, err := s.ask(ctx, envCode(startIDKey), aliveWait)
-	return err == nil && res.Error == nil && strings.TrimSpace(res.Text()) == startID
+	if err != nil || res.Error != nil {
+		return false, false
+	}
+	return strings.TrimSpace(res.Text()) == startID, true
 }
 
 // discardOthers deletes, in the background, any kernel that the pending

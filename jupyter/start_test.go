@@ -31,6 +31,8 @@ type lossyGateway struct {
 	dropKeeps   bool          // a dropped delete leaves the kernel running
 	gone        bool          // fakeKernel was deleted
 	hold        chan struct{} // dropped requests wait here until the test ends
+	posted      chan struct{} // when not nil, told of each start request
+	listed      chan struct{} // when not nil, told of each listing
 }
 
 func (g *lossyGateway) client(t *testing.T) *jupyter.Client {
@@ -42,6 +44,9 @@ func (g *lossyGateway) client(t *testing.T) *jupyter.Client {
 	})
 	mux.HandleFunc("POST /api/kernels", g.start)
 	mux.HandleFunc("GET /api/kernels", func(w http.ResponseWriter, r *http.Request) {
+		if g.listed != nil {
+			defer func() { g.listed <- struct{}{} }()
+		}
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		if g.launched && !g.gone {
@@ -75,6 +80,9 @@ func (g *lossyGateway) start(w http.ResponseWriter, r *http.Request) {
 		g.launched = true
 	}
 	g.mu.Unlock()
+	if g.posted != nil {
+		g.posted <- struct{}{}
+	}
 	switch {
 	case drop:
 		<-g.hold

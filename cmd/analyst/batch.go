@@ -111,7 +111,7 @@ func runBatch(ctx context.Context, io *console.IO, opts *batchOptions) error {
 		}
 		defer gw.Stop()
 		defer onSecondSignal(ctx, func(context.Context) { gw.Stop() })()
-		fmt.Fprintln(io.Err, gw.Describe())
+		describeLocal(io.Err, gw)
 		for _, r := range runs {
 			r.gateway.url, r.gateway.token, r.gateway.kernelEnv = gw.URL, gw.Token, nil
 		}
@@ -165,6 +165,7 @@ func (b *batchRun) runAll(ctx context.Context, tasks []batch.Task, runs []*runOp
 			defer func() { <-sem }()
 			b.board.Set(t.Name, "starting")
 			runs[i].progress = b.board.Observer(t.Name)
+			runs[i].cleanup = func(msg string) { b.board.Println(t.Name + ": " + msg) }
 			results[i] = b.runTask(ctx, t, runs[i])
 			b.board.Remove(t.Name)
 			b.taskLine(results[i])

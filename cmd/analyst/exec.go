@@ -16,6 +16,7 @@ import (
 	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/internal/console"
 	"github.com/analyst-dev/analyst/internal/human"
+	"github.com/analyst-dev/analyst/internal/kernel"
 	"github.com/analyst-dev/analyst/internal/termsafe"
 	"github.com/analyst-dev/analyst/jupyter"
 )
@@ -141,7 +142,7 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 		con.Phase("starting the kernel")
 		k, err := client.StartKernel(ctx, opts.gateway.startOptions("exec"))
 		if err != nil {
-			return err
+			return withReclaim(ctx, err, notice(errOut), kernel.PruneLater)
 		}
 		id = k.ID
 		defer func() {

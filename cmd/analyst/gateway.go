@@ -89,7 +89,7 @@ func (g *gatewayFlags) connect(ctx context.Context, w io.Writer) (c *jupyter.Cli
 		if err != nil {
 			return nil, stop, fmt.Errorf("local gateway: %w", err)
 		}
-		fmt.Fprintln(w, gw.Describe())
+		describeLocal(w, gw)
 		if g.secrets != nil {
 			g.secrets.Add(secretGatewayToken, gw.Token)
 		}
@@ -145,6 +145,15 @@ func checkPassEnv(names []string, notSecret func(name, value string) error) erro
 }
 
 // localOptions are the options of the local gateway the flags ask for.
+// describeLocal says on w which local gateway was started, and which
+// runtime folders of killed analysts' gateways its start removed.
+func describeLocal(w io.Writer, gw *localgw.Gateway) {
+	fmt.Fprintln(w, gw.Describe())
+	if s := gw.Cleaned(); s != "" {
+		fmt.Fprintf(w, "analyst: %s\n", s)
+	}
+}
+
 func (g *gatewayFlags) localOptions() localgw.Options {
 	return localgw.Options{Workdir: g.workdir, PassEnv: g.kernelEnv}
 }

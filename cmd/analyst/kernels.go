@@ -296,7 +296,9 @@ func newKernelsStartCmd(io *console.IO, g *gatewayFlags) *cobra.Command {
 			}
 			k, err := c.StartKernel(cmd.Context(), g.startOptions(keptLabel))
 			if err != nil {
-				return err
+				// A kept kernel is never pruned: a person deletes it.
+				later := "`analyst kernels list` shows it and `analyst kernels rm` deletes it"
+				return withReclaim(cmd.Context(), err, notice(io.Err), later)
 			}
 			fmt.Fprintln(io.Out, termsafe.Line(k.ID))
 			return nil

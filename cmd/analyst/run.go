@@ -86,8 +86,11 @@ type runOptions struct {
 	strict      bool
 	approve     bool
 	approveFrom string
-	// progress, when set, also observes the run (a batch's status board).
+	// progress, when set, also observes the run (a batch's status board);
+	// cleanup, when set, is also told what closing the run does about a
+	// kernel start it cancelled.
 	progress team.Observer
+	cleanup  func(msg string)
 }
 
 func newRunCmd(io *console.IO) *cobra.Command {
@@ -330,6 +333,12 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 	made := missingAncestor(sopts.Out)
 	leases := &leaseSet{}
 	sopts.OnKernel = leases.add
+	sopts.OnCleanup = func(msg string) {
+		notice(con.Writer(io.Err))(msg)
+		if opts.cleanup != nil {
+			opts.cleanup(msg)
+		}
+	}
 	sess, err := analysis.New(ctx, sopts)
 	var locked *record.ErrLocked
 	switch {
@@ -352,7 +361,7 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 		lastResort()
 		// A run whose kernel never started (an unreachable gateway) leaves
 		// no folder behind: the error says all there is.
-		if err := sess.Wait(context.WithoutCancel(ctx)); err != nil && ctx.Err() == nil && made != "" {
+		if err := sess.Wait(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, analysis.ErrClosed) && ctx.Err() == nil && made != "" {
 			os.RemoveAll(made)
 			return
 		}

@@ -71,7 +71,7 @@ func runServer(ctx context.Context, io *console.IO, opts *serverOptions) error {
 		return err
 	}
 	defer gw.Stop()
-	fmt.Fprintf(io.Err, "%s\n", gw.Describe())
+	describeLocal(io.Err, gw)
 	fmt.Fprintf(io.Out, "export %s=%s\nexport %s=%s\n", envGatewayURL, gw.URL, envGatewayToken, gw.Token)
 	fmt.Fprintln(io.Err, "Ctrl-C stops it.")
 	select {

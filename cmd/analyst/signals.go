@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/analyst-dev/analyst/internal/console"
+	"github.com/analyst-dev/analyst/internal/kernel"
 )
 
 // signalError is the cause of a context cancelled by a signal.
@@ -225,6 +226,22 @@ func guardPipes(ctx context.Context, s *console.IO) (context.Context, *console.I
 	guarded.Out = &pipeWriter{w: s.Out, broken: broken}
 	guarded.Err = &pipeWriter{w: s.Err, broken: broken}
 	return ctx, &guarded
+}
+
+// notice returns a function that writes a line on w as analyst's.
+func notice(w io.Writer) func(msg string) {
+	return func(msg string) { fmt.Fprintf(w, "analyst: %s\n", msg) }
+}
+
+// withReclaim returns err, the failed start of a kernel, after deleting the
+// kernel of a start that ctx's end abandoned, should it appear in time (see
+// kernel.Reclaim): Ctrl-C ends the wait for the gateway's answer at once,
+// and no kernel is left behind.
+func withReclaim(ctx context.Context, err error, tell func(string), later string) error {
+	if rerr := kernel.Reclaim(ctx, err, 0, tell, later); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return err
 }
 
 // interruptedBy returns the signal that cancelled ctx, if one did.

@@ -13,8 +13,9 @@ import (
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
-// errClosed ends a start that was still queueing when Close was called.
-var errClosed = errors.New("the run ended while waiting for a kernel slot")
+// ErrClosed is what Wait returns when Close or Abandon ended the start
+// before the kernel was ready.
+var ErrClosed = errors.New("the run ended before the kernel was ready")
 
 // deleteTimeout bounds the clean-up that runs after the run's context was
 // cancelled (Ctrl-C): the kernel is still deleted, but not forever. It leaves
@@ -23,6 +24,9 @@ const deleteTimeout = 15 * time.Second
 
 // removeWait bounds removing the run's data directory at Close.
 const removeWait = 5 * time.Second
+
+// reclaimWait is Options.ReclaimWait's default.
+const reclaimWait = 10 * time.Second
 
 // Options say how to start the kernel.
 type Options struct {
@@ -53,6 +57,12 @@ type Options struct {
 	// handle's (the first, and one that replaced it), once it is ready and
 	// before any cell runs.
 	OnKernel func(id string)
+	// ReclaimWait is how long Close waits for the kernel of a start it
+	// cancelled (the gateway had not answered it) to appear, to delete it;
+	// 10 s when zero. OnCleanup, when set, is told in a line what Close
+	// does about it: before it waits, and whether it deleted the kernel.
+	ReclaimWait time.Duration
+	OnCleanup   func(msg string)
 }
 
 // Handle is a kernel being started, or started. Its methods wait for the
@@ -70,6 +80,10 @@ type Handle struct {
 	answered     chan struct{}
 	answeredOnce sync.Once
 
+	// cancel ends the start; Close and Abandon call it, so that they never
+	// wait for a start the gateway does not answer.
+	cancel context.CancelCauseFunc
+
 	mu      sync.Mutex
 	client  *jupyter.Client
 	id      string
@@ -77,16 +91,23 @@ type Handle struct {
 	dataDir string // DataDir's absolute path on the kernel's machine, once made
 	err     error
 	closed  bool
+	// abandoned is a start request that ctx ended before the gateway
+	// answered it: the kernel it may launch is deleted at Close.
+	abandoned *jupyter.AbandonedStartError
 }
 
 // Start begins starting a kernel and returns at once. Call Close to delete it,
 // whatever happened.
 func Start(ctx context.Context, opts Options) *Handle {
 	h := &Handle{opts: opts, done: make(chan struct{}), closing: make(chan struct{}), answered: make(chan struct{})}
+	ctx, h.cancel = context.WithCancelCause(ctx)
 	go func() {
 		defer close(h.done)
 		defer h.markAnswered()
 		h.err = h.start(ctx)
+		if h.err != nil && errors.Is(context.Cause(ctx), ErrClosed) && !errors.Is(h.err, ErrClosed) {
+			h.err = fmt.Errorf("%w: %w", ErrClosed, h.err)
+		}
 	}()
 	return h
 }
@@ -129,7 +150,7 @@ func (h *Handle) startKernel(ctx context.Context, c *jupyter.Client) (jupyter.Ke
 	go func() {
 		select {
 		case <-h.closing:
-			cancel(errClosed)
+			cancel(ErrClosed)
 		case <-ctx.Done():
 		}
 	}()
@@ -239,6 +260,12 @@ func (h *Handle) replace(ctx context.Context) error {
 func (h *Handle) launch(ctx context.Context, c *jupyter.Client) (jupyter.Kernel, error) {
 	k, err := h.startKernel(ctx, c)
 	if err != nil {
+		var abandoned *jupyter.AbandonedStartError
+		if errors.As(err, &abandoned) {
+			h.mu.Lock()
+			h.abandoned = abandoned
+			h.mu.Unlock()
+		}
 		h.markAnswered()
 		return k, err
 	}
@@ -292,11 +319,17 @@ func (h *Handle) prepare(ctx context.Context, s *jupyter.Session) error {
 }
 
 // Close deletes the kernel, also when ctx is already cancelled: the delete
-// gets a few seconds of its own. It waits for a start under way to end first,
-// so a kernel the server is still launching is not left behind.
+// gets a few seconds of its own. A start still under way is cancelled; when
+// the gateway had not answered it, Close waits up to Options.ReclaimWait
+// for the kernel it may still launch, to delete it (see
+// jupyter.AbandonedStartError), and says so through Options.OnCleanup.
 func (h *Handle) Close(ctx context.Context) error {
 	h.closingOnce.Do(func() { close(h.closing) })
+	h.cancel(ErrClosed)
 	<-h.done
+	if err := h.reclaim(ctx); err != nil {
+		return err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -327,18 +360,70 @@ func (h *Handle) Close(ctx context.Context) error {
 func (h *Handle) markAnswered() { h.answeredOnce.Do(func() { close(h.answered) }) }
 
 // Abandon deletes the kernel: the last resort when the process must exit
-// now. A start request under way is waited for while ctx allows (a server
-// that got it launches the kernel anyway, and only its answer names it);
-// the rest of the start (connecting, uploading) is not.
+// now. A start under way is cancelled; the kernel of a start request the
+// gateway had not answered is looked for while ctx allows.
 func (h *Handle) Abandon(ctx context.Context) {
+	h.cancel(ErrClosed)
 	select {
 	case <-h.answered:
 	case <-ctx.Done():
 	}
 	h.mu.Lock()
-	c, id := h.client, h.id
+	c, id, abandoned := h.client, h.id, h.abandoned
 	h.mu.Unlock()
-	if id != "" {
+	switch {
+	case id != "":
 		c.DeleteKernel(ctx, id)
+	case abandoned != nil:
+		abandoned.Reclaim(ctx)
 	}
+}
+
+// reclaim deletes the kernel of a start request that was abandoned, if it
+// appears within Options.ReclaimWait, and says what it does.
+func (h *Handle) reclaim(ctx context.Context) error {
+	h.mu.Lock()
+	abandoned := h.abandoned
+	h.mu.Unlock()
+	if abandoned == nil {
+		return nil
+	}
+	return Reclaim(ctx, abandoned, h.opts.ReclaimWait, h.opts.OnCleanup, PruneLater)
+}
+
+// PruneLater is what Reclaim says removes the kernel of an abandoned start
+// that carries analyst's mark, should the gateway start it later.
+const PruneLater = "`analyst kernels prune` removes it"
+
+// Reclaim deletes the kernel of an abandoned start (err as
+// jupyter.Client.StartKernel returned it: a *jupyter.AbandonedStartError),
+// if it appears within wait (10 s when zero), and says what it does on tell
+// (when not nil): a line before it waits, and one saying whether it deleted
+// the kernel or gave up, then naming what removes a kernel started later
+// (later, such as PruneLater). Any other err is left alone. The error is
+// that of a failed delete.
+func Reclaim(ctx context.Context, err error, wait time.Duration, tell func(msg string), later string) error {
+	var abandoned *jupyter.AbandonedStartError
+	if !errors.As(err, &abandoned) {
+		return nil
+	}
+	if wait <= 0 {
+		wait = reclaimWait
+	}
+	if tell == nil {
+		tell = func(string) {}
+	}
+	tell(fmt.Sprintf("the kernel start was cancelled before the gateway answered; waiting up to %s for the kernel it may still start, to delete it", wait))
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
+	defer cancel()
+	id, err := abandoned.Reclaim(rctx)
+	switch {
+	case errors.Is(err, jupyter.ErrNotReclaimed):
+		tell(fmt.Sprintf("kernel start abandoned: no kernel of it within %s; if the gateway starts it later, %s", wait, later))
+	case err != nil:
+		return err
+	case id != "":
+		tell(fmt.Sprintf("deleted kernel %s, which the gateway started after the start was cancelled", short(id)))
+	}
+	return nil
 }

@@ -102,7 +102,8 @@ type Gateway struct {
 	banner     *bannerWatch // Kernel Gateway's start line, nil for Jupyter Server
 	once       sync.Once
 	runtimeDir string
-	ownRuntime bool // the runtime dir is ours to remove
+	ownRuntime bool     // the runtime dir is ours to remove
+	stale      []string // runtime dirs of killed analysts, removed at start
 }
 
 // kindKG is the Kind of a Kernel Gateway.
@@ -184,6 +185,9 @@ func pythons() []string {
 // Options.PassEnv), the token reaches the server through a file removed
 // once it runs, and, on Linux, this process is made non-dumpable so that
 // kernels running as the same user cannot read its environment or memory.
+// Without Options.RuntimeDir, the runtime directories that earlier
+// Gateways of killed analysts left in the temporary directory are removed
+// first (see Gateway.Cleaned).
 func Start(ctx context.Context, opts Options) (*Gateway, error) {
 	ip := opts.IP
 	if ip == "" {
@@ -210,6 +214,10 @@ func Start(ctx context.Context, opts Options) (*Gateway, error) {
 		token = randomToken()
 	}
 	hideProcess()
+	var stale []string
+	if opts.RuntimeDir == "" {
+		stale = removeStale(os.TempDir())
+	}
 	// A free port can be taken by someone else before the server binds it:
 	// then the server exits at start, and another port is tried.
 	attempts := 1
@@ -218,6 +226,9 @@ func Start(ctx context.Context, opts Options) (*Gateway, error) {
 	}
 	for i := 1; ; i++ {
 		g, err := launch(ctx, opts, ip, token, dir)
+		if err == nil {
+			g.stale = stale
+		}
 		if err == nil || !errors.Is(err, errExited) || i == attempts {
 			return g, err
 		}
@@ -261,7 +272,7 @@ func launch(ctx context.Context, opts Options, ip, token, dir string) (*Gateway,
 		out = io.MultiWriter(g.tail, g.banner)
 	}
 	if g.runtimeDir == "" {
-		if g.runtimeDir, err = os.MkdirTemp("", "analyst-jupyter-runtime-"); err != nil {
+		if g.runtimeDir, err = newRuntimeDir(); err != nil {
 			return nil, err
 		}
 		g.ownRuntime = true
@@ -411,6 +422,12 @@ func (g *Gateway) Describe() string {
 	}
 	return fmt.Sprintf("local %s on %s, stopped on exit", name, g.Addr)
 }
+
+// Cleaned is the line that says which runtime directories of local gateways
+// whose analyst was killed (kill -9 leaves them, with their cookie secret)
+// Start removed, "" when it removed none. Start removes those of this user
+// whose owning process is gone, never a running analyst's.
+func (g *Gateway) Cleaned() string { return staleNotice(g.stale) }
 
 // underKG names the server a Kernel Gateway version runs on: jupyter_server
 // from 3.0, notebook before.
