@@ -25,14 +25,15 @@ func BenchmarkExecute(b *testing.B) {
 	}
 }
 
-// BenchmarkUpload uploads a 16 MB file into a kernel of a real server.
+// BenchmarkUpload uploads a 64 MiB file into a kernel of a real server
+// (ANALYST_TEST_SERVER=server|kg3|kg2 picks it):
 //
 //	go test -run '^$' -bench Upload -benchtime 3x ./jupyter
 func BenchmarkUpload(b *testing.B) {
 	_, s := newSession(b, jupyter.SessionOptions{})
 	ctx := context.Background()
 	local := filepath.Join(b.TempDir(), "data.bin")
-	data := make([]byte, 16<<20)
+	data := make([]byte, 64<<20)
 	rand.Read(data)
 	if err := os.WriteFile(local, data, 0o600); err != nil {
 		b.Fatal(err)
