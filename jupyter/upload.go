@@ -141,7 +141,8 @@ type upload struct {
 // creates and locks tmp and registers the comm target whose comm writes it.
 // The comm's messages append their buffers at the offset they name; its
 // close message verifies the SHA-256 and links tmp to name, never replacing
-// a file, or (with abort) removes tmp. Each handler prints one line.
+// a file, or (with abort) removes tmp. Each handler prints one line, except
+// that a chunk written prints nothing, to spare the IOPub channel.
 const uploadBegin = `def _analyst_upload_begin(name, tmp, target, want, stale):
     import hashlib, json, os, re, stat, time
     try:
@@ -195,7 +196,6 @@ const uploadBegin = `def _analyst_upload_begin(name, tmp, target, want, stale):
                     raise ValueError(f'chunk at {at!r}, file at {f.tell()}')
                 for b in msg['buffers']:
                     f.write(b)
-                print('ok')
             except Exception as e:
                 print(f'error: {type(e).__name__}: {e}')
         def close(msg):
@@ -301,7 +301,7 @@ func (u *upload) stream(ctx context.Context, f io.Reader, sum string) (left bool
 	}
 	u.commID = newID()
 	open := newMessage(s.sid(), "shell", "comm_open", commOpen{CommID: u.commID, TargetName: u.target, Data: struct{}{}})
-	if err := u.await(ctx, u.start(conn, open, nil, 0)); err != nil {
+	if err := u.await(ctx, u.start(conn, open, nil, 0), "ok"); err != nil {
 		return false, fmt.Errorf("open the upload's comm: %w", err)
 	}
 
@@ -323,7 +323,7 @@ func (u *upload) stream(ctx context.Context, f io.Reader, sum string) (left bool
 		}
 		c := inFlight[0]
 		inFlight = inFlight[1:]
-		if err := u.await(ctx, c.call); err != nil {
+		if err := u.await(ctx, c.call, ""); err != nil {
 			return false, fmt.Errorf("chunk at byte %d: %w", done, err)
 		}
 		done += c.n
@@ -386,16 +386,18 @@ func (u *upload) start(conn *websocket.Conn, m *outMessage, body io.Reader, n in
 	return c
 }
 
-// await waits for c and checks the one line its handler printed.
-func (u *upload) await(ctx context.Context, c *call) error {
+// await waits for c and checks that its handler printed want.
+func (u *upload) await(ctx context.Context, c *call, want string) error {
 	res, err := u.result(ctx, c)
 	switch {
 	case err != nil:
 		return err
-	case res != "ok":
-		return fmt.Errorf("in the kernel: %s", strings.TrimPrefix(res, "error: "))
+	case res == want:
+		return nil
+	case res == "":
+		return errors.New("the kernel's upload handler did not answer")
 	}
-	return nil
+	return fmt.Errorf("in the kernel: %s", strings.TrimPrefix(res, "error: "))
 }
 
 // result waits, within the cell timeout, for c to end and returns what its
