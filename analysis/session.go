@@ -252,13 +252,14 @@ func (s *Session) notice(text string) { s.Notice(text, false) }
 // are uploaded again.
 func (s *Session) Restart(ctx context.Context) error { return s.kernel.Restart(ctx) }
 
-// Upload copies a local file into the kernel's working directory as name.
-func (s *Session) Upload(ctx context.Context, path, name string) error {
+// Upload copies a local file into the kernel's working directory as name;
+// progress, when not nil, sees how far it came.
+func (s *Session) Upload(ctx context.Context, path, name string, progress func(jupyter.UploadProgress)) error {
 	js, err := s.kernel.Wait(ctx)
 	if err != nil {
 		return err
 	}
-	return js.UploadWith(ctx, path, name, jupyter.UploadOptions{Notice: s.notice})
+	return js.UploadWith(ctx, path, name, jupyter.UploadOptions{Progress: progress, Notice: s.notice})
 }
 
 // Close deletes the kernel, also after ctx was cancelled, stops the local
