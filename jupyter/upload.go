@@ -1,6 +1,8 @@
 package jupyter
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -72,8 +74,10 @@ func (s *Session) Upload(ctx context.Context, localPath, remoteName string) erro
 // UploadWith copies the local file localPath into the kernel's working
 // directory as remoteName. The bytes travel through the kernel itself
 // (Kernel Gateway has no contents API), as the binary buffers of comm
-// messages to a comm target that a silent cell registers: no base64, and
-// several chunks on their way at once. They are written to a temporary
+// messages to a comm target that a silent cell registers: no base64,
+// several chunks on their way at once, and chunks that compress well
+// (text) compressed while that is not what the upload waits for. They are
+// written to a temporary
 // name, checked against the local file's SHA-256 in the kernel, and only
 // then linked to remoteName. The file is read a chunk at a time.
 //
@@ -144,7 +148,7 @@ type upload struct {
 // a file, or (with abort) removes tmp. Each handler prints one line, except
 // that a chunk written prints nothing, to spare the IOPub channel.
 const uploadBegin = `def _analyst_upload_begin(name, tmp, target, want, stale):
-    import hashlib, json, os, re, stat, time
+    import hashlib, json, os, re, stat, time, zlib
     try:
         import fcntl
     except ImportError:
@@ -195,7 +199,7 @@ const uploadBegin = `def _analyst_upload_begin(name, tmp, target, want, stale):
                 if at != f.tell():
                     raise ValueError(f'chunk at {at!r}, file at {f.tell()}')
                 for b in msg['buffers']:
-                    f.write(b)
+                    f.write(zlib.decompress(b, -15) if msg['content']['data'].get('deflate') else b)
             except Exception as e:
                 print(f'error: {type(e).__name__}: {e}')
         def close(msg):
@@ -301,11 +305,12 @@ func (u *upload) stream(ctx context.Context, f io.Reader, sum string) (left bool
 	}
 	u.commID = newID()
 	open := newMessage(s.sid(), "shell", "comm_open", commOpen{CommID: u.commID, TargetName: u.target, Data: struct{}{}})
-	if err := u.await(ctx, u.start(conn, open, nil, 0), "ok"); err != nil {
+	if err := u.await(ctx, u.start(conn, open, nil), "ok"); err != nil {
 		return false, fmt.Errorf("open the upload's comm: %w", err)
 	}
 
 	start := time.Now()
+	enc := newChunkEncoder()
 	var inFlight []*chunkCall
 	defer func() {
 		for _, c := range inFlight {
@@ -316,8 +321,12 @@ func (u *upload) stream(ctx context.Context, f io.Reader, sum string) (left bool
 	for off := int64(0); off < u.size || len(inFlight) > 0; {
 		if off < u.size && len(inFlight) < uploadWindow {
 			n := min(uploadChunk, u.size-off)
-			m := newMessage(s.sid(), "shell", "comm_msg", commMsg{CommID: u.commID, Data: map[string]int64{"offset": off}})
-			inFlight = append(inFlight, &chunkCall{call: u.start(conn, m, f, n), n: n})
+			body, deflated, err := enc.encode(f, n)
+			if err != nil {
+				return false, fmt.Errorf("read: %w", err)
+			}
+			m := newMessage(s.sid(), "shell", "comm_msg", commMsg{CommID: u.commID, Data: chunkData{Offset: off, Deflate: deflated}})
+			inFlight = append(inFlight, &chunkCall{call: u.start(conn, m, body), n: n})
 			off += n
 			continue
 		}
@@ -335,7 +344,7 @@ func (u *upload) stream(ctx context.Context, f io.Reader, sum string) (left bool
 
 	closing := newMessage(s.sid(), "shell", "comm_close", commMsg{CommID: u.commID, Data: map[string]string{"sha256": sum}})
 	u.commID = "" // closed, whatever the answer
-	res, err := u.result(ctx, u.start(conn, closing, nil, 0))
+	res, err := u.result(ctx, u.start(conn, closing, nil))
 	switch {
 	case err != nil:
 		return true, fmt.Errorf("verify: %w", err)
@@ -345,6 +354,74 @@ func (u *upload) stream(ctx context.Context, f io.Reader, sum string) (left bool
 		return false, fmt.Errorf("verify: in the kernel: %s", strings.TrimPrefix(res, "error: "))
 	}
 	return false, nil
+}
+
+// chunkData is the data of a chunk's comm message: where the chunk goes in
+// the file, and whether it is compressed (raw DEFLATE).
+type chunkData struct {
+	Offset  int64 `json:"offset"`
+	Deflate bool  `json:"deflate,omitempty"`
+}
+
+// chunkEncoder reads chunks of the file and compresses those that shrink
+// by a tenth at least: data files (CSV, JSON) shrink to a third or less,
+// which counts where the link or the server is slow, while incompressible
+// data goes as it is. Where the link and the server are fast (a local
+// gateway), compressing is what takes the time: once it has taken more
+// than three quarters of the upload's time so far (the rest goes to
+// writing, so the compressor is what the upload waits for), the encoder
+// stops compressing; also when none of the first chunks shrank.
+// Its buffers are reused from chunk to chunk: a chunk is written out before
+// the next is read.
+type chunkEncoder struct {
+	raw    []byte
+	z      bytes.Buffer
+	w      *flate.Writer
+	start  time.Time     // of the upload
+	spent  time.Duration // compressing
+	n      int           // chunks compressed
+	shrank int           // chunks that shrank
+	off    bool          // compressing costs more than it saves
+}
+
+// encoderTrial is how many chunks are compressed before the time spent on
+// it is judged.
+const encoderTrial = 2 * uploadWindow
+
+func newChunkEncoder() *chunkEncoder {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed) // BestSpeed is a valid level
+	return &chunkEncoder{raw: make([]byte, uploadChunk), w: w, start: time.Now()}
+}
+
+// encode reads the next n bytes of f and returns what to send, and whether
+// it is compressed.
+func (e *chunkEncoder) encode(f io.Reader, n int64) ([]byte, bool, error) {
+	raw := e.raw[:n]
+	if _, err := io.ReadFull(f, raw); err != nil {
+		return nil, false, err
+	}
+	if e.off {
+		return raw, false, nil
+	}
+	began := time.Now()
+	defer func() {
+		e.spent += time.Since(began)
+		e.n++
+		e.off = e.n >= encoderTrial && (e.shrank == 0 || 4*e.spent > 3*time.Since(e.start))
+	}()
+	e.z.Reset()
+	e.w.Reset(&e.z)
+	if _, err := e.w.Write(raw); err != nil {
+		return nil, false, err
+	}
+	if err := e.w.Close(); err != nil {
+		return nil, false, err
+	}
+	if int64(e.z.Len()) > n*9/10 {
+		return raw, false, nil
+	}
+	e.shrank++
+	return e.z.Bytes(), true, nil
 }
 
 // chunkCall is a chunk on its way.
@@ -366,11 +443,11 @@ type (
 	}
 )
 
-// start registers a call for m and sends m, with n bytes of body as its one
-// binary buffer when body is not nil. A comm message has no reply on the
-// shell channel: the status idle that follows its handling ends the call.
-// A failure to send fails the call.
-func (u *upload) start(conn *websocket.Conn, m *outMessage, body io.Reader, n int64) *call {
+// start registers a call for m and sends m, with body as its one binary
+// buffer when body is not nil. A comm message has no reply on the shell
+// channel: the status idle that follows its handling ends the call. A
+// failure to send fails the call.
+func (u *upload) start(conn *websocket.Conn, m *outMessage, body []byte) *call {
 	c := newCall(m.Header.MsgID, executeCall, 1<<20)
 	c.gotReply = true
 	u.s.register(c)
@@ -378,7 +455,7 @@ func (u *upload) start(conn *websocket.Conn, m *outMessage, body io.Reader, n in
 	if body == nil {
 		err = u.s.write(conn, m)
 	} else {
-		err = u.s.writeBinary(conn, m, body, n)
+		err = u.s.writeBinary(conn, m, body)
 	}
 	if err != nil {
 		c.fail(fmt.Errorf("send: %w", err))
@@ -438,7 +515,7 @@ func (u *upload) abort(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	res, err := u.result(ctx, u.start(conn, m, nil, 0))
+	res, err := u.result(ctx, u.start(conn, m, nil))
 	return err == nil && res == "aborted"
 }
 
@@ -454,9 +531,8 @@ func (u *upload) removeTmp(ctx context.Context) {
 
 // writeBinary sends m as a binary WebSocket message (the servers'
 // deserialize_binary_message format: the part count, each part's offset,
-// the JSON message, then the buffers) with n bytes of body as its one
-// buffer, read straight from body.
-func (s *Session) writeBinary(conn *websocket.Conn, m *outMessage, body io.Reader, n int64) error {
+// the JSON message, then the buffers) with body as its one buffer.
+func (s *Session) writeBinary(conn *websocket.Conn, m *outMessage, body []byte) error {
 	js, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -479,8 +555,13 @@ func (s *Session) writeBinary(conn *websocket.Conn, m *outMessage, body io.Reade
 	if _, err := dw.Write(js); err != nil {
 		return err
 	}
-	if _, err := io.CopyN(dw, body, n); err != nil {
-		return err
+	for len(body) > 0 {
+		// In parts, so that each has writeWait.
+		part := body[:min(len(body), 256<<10)]
+		if _, err := dw.Write(part); err != nil {
+			return err
+		}
+		body = body[len(part):]
 	}
 	return w.Close()
 }

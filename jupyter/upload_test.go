@@ -92,6 +92,27 @@ func TestUploadProgress(t *testing.T) {
 	}
 }
 
+// TestUploadCompressible uploads text, which goes compressed, whole.
+func TestUploadCompressible(t *testing.T) {
+	_, s := newSession(t, jupyter.SessionOptions{})
+	dir := kernelDir(t, s, "")
+	csv, err := os.ReadFile(filepath.Join("..", "examples", "superstore.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := append(csv, csv...)
+	local := filepath.Join(t.TempDir(), "superstore.csv")
+	if err := os.WriteFile(local, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Upload(t.Context(), local, "superstore.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "superstore.csv")); err != nil || !bytes.Equal(b, data) {
+		t.Errorf("the kernel's file differs (%d bytes of %d, %v)", len(b), len(data), err)
+	}
+}
+
 // TestUploadEmptyFile uploads a file of no bytes.
 func TestUploadEmptyFile(t *testing.T) {
 	_, s := newSession(t, jupyter.SessionOptions{})
