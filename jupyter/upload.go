@@ -77,9 +77,9 @@ func (s *Session) Upload(ctx context.Context, localPath, remoteName string) erro
 // messages to a comm target that a silent cell registers: no base64,
 // several chunks on their way at once, and chunks that compress well
 // (text) compressed while that is not what the upload waits for. They are
-// written to a temporary
-// name, checked against the local file's SHA-256 in the kernel, and only
-// then linked to remoteName. The file is read a chunk at a time.
+// written to a temporary name, checked against the local file's SHA-256 in
+// the kernel, and only then linked to remoteName. The file is read a chunk
+// at a time.
 //
 // A file of that name with the same SHA-256 is left as it is, without
 // sending anything: the data a local gateway already sees, or a re-run's.
