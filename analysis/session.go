@@ -55,6 +55,8 @@ type Options struct {
 	Data        []string
 	ReplaceData bool
 	DataDir     string
+	// OnUpload, when set, sees the progress of the uploads of Data.
+	OnUpload func(jupyter.UploadProgress)
 
 	// LLM answers the agents; nil for a session without agents (Exec only).
 	LLM     chat.Client
@@ -145,7 +147,8 @@ func New(ctx context.Context, opts Options) (*Session, error) {
 		Files:     opts.Data,
 		Replace:   opts.ReplaceData,
 		DataDir:   opts.DataDir,
-		OnReady:   func(msg string) { s.obs.Observe(team.Notice{Text: msg}) },
+		Upload:    jupyter.UploadOptions{Progress: opts.OnUpload, Notice: s.notice},
+		OnReady:   s.notice,
 		OnKernel:  opts.OnKernel,
 		OnCleanup: opts.OnCleanup,
 	})
@@ -242,17 +245,21 @@ func (s *Session) Notice(text string, warning bool) {
 	s.obs.Observe(team.Notice{Text: text, Warning: warning})
 }
 
+// notice tells the observers a line of information.
+func (s *Session) notice(text string) { s.Notice(text, false) }
+
 // Restart restarts the kernel: its variables are lost and the data files
 // are uploaded again.
 func (s *Session) Restart(ctx context.Context) error { return s.kernel.Restart(ctx) }
 
-// Upload copies a local file into the kernel's working directory as name.
-func (s *Session) Upload(ctx context.Context, path, name string) error {
+// Upload copies a local file into the kernel's working directory as name;
+// progress, when not nil, sees how far it came.
+func (s *Session) Upload(ctx context.Context, path, name string, progress func(jupyter.UploadProgress)) error {
 	js, err := s.kernel.Wait(ctx)
 	if err != nil {
 		return err
 	}
-	return js.Upload(ctx, path, name)
+	return js.UploadWith(ctx, path, name, jupyter.UploadOptions{Progress: progress, Notice: s.notice})
 }
 
 // Close deletes the kernel, also after ctx was cancelled, stops the local

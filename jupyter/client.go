@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -108,7 +109,13 @@ func NewClient(cfg Config) (*Client, error) {
 			TLSClientConfig:  tlsConf,
 			HandshakeTimeout: handshakeTimeout,
 			ReadBufferSize:   16 << 10,
-			WriteBufferSize:  16 << 10,
+			// A message goes out in frames of up to this size. Uploads
+			// send 1 MiB messages, and tornado 6.2 joins a message's
+			// frames by copying all it has at each frame: large frames
+			// keep that cheap. The buffers are shared by the client's
+			// connections and held only while a message is written.
+			WriteBufferSize: 256 << 10,
+			WriteBufferPool: &sync.Pool{},
 		},
 		launchTimeout: launch,
 		starts:        newStartLog(),

@@ -27,7 +27,8 @@
 // unanswered delete.
 //
 // Kernel Gateway has no contents API, so [Session.Upload] copies a file into
-// the kernel's working directory through the kernel itself.
+// the kernel's working directory through the kernel itself, as the binary
+// buffers of comm messages.
 //
 // The package imports nothing else from analyst.
 package jupyter

@@ -120,6 +120,7 @@ func runReplay(ctx context.Context, io *console.IO, opts *replayOptions, path st
 		Start:     opts.gateway.startOptions("replay"),
 		Session:   jupyter.SessionOptions{CellTimeout: opts.cellTimeout, Redact: opts.gateway.redactor(con.Writer(io.Err)).Redact, OnOutput: con.Output},
 		Data:      files,
+		OnUpload:  con.Upload,
 		DataDir:   dataDir,
 		Figures:   out,
 		Observers: []team.Observer{con},

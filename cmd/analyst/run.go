@@ -329,6 +329,7 @@ func runAnalysis(ctx context.Context, io *console.IO, opts *runOptions) (analysi
 		return c, stop, err
 	}
 	sopts.Session.OnOutput = con.Output
+	sopts.OnUpload = con.Upload
 	con.Phase("starting the gateway and the kernel")
 	made := missingAncestor(sopts.Out)
 	leases := &leaseSet{}

@@ -74,6 +74,8 @@ type Console struct {
 	agent       string // the display name of the agent whose turn it is
 	streamed    bool   // the current turn has written text
 	cellsShown  bool   // the current turn has shown a cell's result
+
+	uploadDrawn time.Time // when Upload last changed the phase
 }
 
 // New returns a Console that writes the transcript of a run to

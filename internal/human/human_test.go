@@ -35,3 +35,20 @@ func TestPathProblem(t *testing.T) {
 		t.Errorf("PathProblem = %q", got)
 	}
 }
+
+func TestBytes(t *testing.T) {
+	for n, want := range map[int64]string{
+		0:             "0 B",
+		999:           "999 B",
+		1000:          "1.0 kB",
+		1500:          "1.5 kB",
+		99_960:        "100 kB",
+		999_600:       "1.0 MB",
+		120_000_000:   "120 MB",
+		2_345_000_000: "2.3 GB",
+	} {
+		if got := Bytes(n); got != want {
+			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

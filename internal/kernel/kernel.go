@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/jupyter"
 )
 
@@ -42,6 +43,9 @@ type Options struct {
 	// same name there is never replaced, unless Replace.
 	Files   []string
 	Replace bool
+	// Upload is passed to each upload of Files: its Progress and Notice,
+	// when set, see them.
+	Upload jupyter.UploadOptions
 	// DataDir, when set, is a directory of the run's own, relative to the
 	// kernel's first working directory: it is made the working directory
 	// (and the files go there) before anything runs, so that runs sharing a
@@ -94,6 +98,8 @@ type Handle struct {
 	// abandoned is a start request that ctx ended before the gateway
 	// answered it: the kernel it may launch is deleted at Close.
 	abandoned *jupyter.AbandonedStartError
+
+	sent jupyter.UploadProgress // the uploads' bytes and time, summed
 }
 
 // Start begins starting a kernel and returns at once. Call Close to delete it,
@@ -135,6 +141,12 @@ func (h *Handle) start(ctx context.Context) error {
 		msg := fmt.Sprintf("kernel %s (%s) ready in %s", short(k.ID), k.Name, time.Since(began).Round(10*time.Millisecond))
 		if n := len(h.opts.Files); n > 0 {
 			msg += fmt.Sprintf(", %d data file(s) uploaded", n)
+			h.mu.Lock()
+			sent := h.sent
+			h.mu.Unlock()
+			if sent.Done > 0 {
+				msg += fmt.Sprintf(" (%s at %s/s)", human.Bytes(sent.Done), human.Bytes(int64(sent.Rate())))
+			}
 		}
 		h.opts.OnReady(msg)
 	}
@@ -302,13 +314,25 @@ func (h *Handle) prepare(ctx context.Context, s *jupyter.Session) error {
 		h.dataDir = dir
 		h.mu.Unlock()
 	}
+	up := h.opts.Upload
+	up.Progress = func(p jupyter.UploadProgress) {
+		if p.Done == p.Total {
+			h.mu.Lock()
+			h.sent.Done += p.Done
+			h.sent.Elapsed += p.Elapsed
+			h.mu.Unlock()
+		}
+		if h.opts.Upload.Progress != nil {
+			h.opts.Upload.Progress(p)
+		}
+	}
 	for _, f := range h.opts.Files {
 		name := filepath.Base(f)
-		err := s.Upload(ctx, f, name)
+		err := s.UploadWith(ctx, f, name, up)
 		var fe *jupyter.FileExistsError
 		if errors.As(err, &fe) && h.opts.Replace {
 			if err = s.Remove(ctx, name); err == nil {
-				err = s.Upload(ctx, f, name)
+				err = s.UploadWith(ctx, f, name, up)
 			}
 		}
 		if err != nil {

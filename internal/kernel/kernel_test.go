@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,11 +32,13 @@ func TestHandleUploadsRestartsAndDeletes(t *testing.T) {
 	sum := fmt.Sprintf("%x", sha256.Sum256(b))
 
 	var ready []string
+	var done []int64
 	ctx := context.Background()
 	h := Start(ctx, Options{
 		Client:  c,
 		Start:   jupyter.StartOptions{Name: "python3"},
 		Files:   []string{data},
+		Upload:  jupyter.UploadOptions{Progress: func(p jupyter.UploadProgress) { done = append(done, p.Done) }},
 		OnReady: func(msg string) { ready = append(ready, msg) },
 	})
 	check := "import hashlib; print(hashlib.sha256(open('numbers.bin','rb').read()).hexdigest())"
@@ -45,8 +49,11 @@ func TestHandleUploadsRestartsAndDeletes(t *testing.T) {
 	if got := strings.TrimSpace(res.Text()); got != sum {
 		t.Errorf("kernel's sha256 = %q, want %q", got, sum)
 	}
-	if len(ready) != 1 || !strings.Contains(ready[0], "1 data file(s) uploaded") {
+	if len(ready) != 1 || !regexp.MustCompile(`, 1 data file\(s\) uploaded \(3\.1 MB at [0-9.]+ [kMG]?B/s\)$`).MatchString(ready[0]) {
 		t.Errorf("OnReady got %q", ready)
+	}
+	if len(done) == 0 || done[len(done)-1] != 3<<20 || !slices.IsSorted(done) {
+		t.Errorf("upload progress at %v bytes, want it rising to %d", done, 3<<20)
 	}
 
 	if err := h.Restart(ctx); err != nil {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/analyst-dev/analyst/analysis"
 	"github.com/analyst-dev/analyst/cell"
+	"github.com/analyst-dev/analyst/internal/human"
+	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/team"
 )
 
@@ -267,7 +269,7 @@ func (s *session) executeCode(ctx context.Context, _ *mcp.CallToolRequest, in Co
 }
 
 // uploadFile copies a local file into the kernel's working directory.
-func (s *session) uploadFile(ctx context.Context, _ *mcp.CallToolRequest, in UploadInput) (*mcp.CallToolResult, any, error) {
+func (s *session) uploadFile(ctx context.Context, req *mcp.CallToolRequest, in UploadInput) (*mcp.CallToolResult, any, error) {
 	if in.Path == "" {
 		return nil, nil, errors.New("path is empty: pass the local file to upload")
 	}
@@ -287,10 +289,36 @@ func (s *session) uploadFile(ctx context.Context, _ *mcp.CallToolRequest, in Upl
 		return nil, nil, s.toolError(err)
 	}
 	name := filepath.Base(in.Path)
-	if err := an.Upload(ctx, in.Path, name); err != nil {
+	if err := an.Upload(ctx, in.Path, name, progressNotifier(ctx, req)); err != nil {
 		return nil, nil, s.toolError(fmt.Errorf("upload %s: %w", in.Path, err))
 	}
 	return text(fmt.Sprintf("uploaded %s (%d bytes) to the kernel's working directory as %s", in.Path, fi.Size(), name)), nil, nil
+}
+
+// progressNotifier returns a function that tells the client an upload's
+// progress, each whole percent, when the request asked for progress with a
+// token; nil when it did not.
+func progressNotifier(ctx context.Context, req *mcp.CallToolRequest) func(jupyter.UploadProgress) {
+	if req == nil || req.Session == nil || req.Params == nil || req.Params.GetProgressToken() == nil {
+		return nil
+	}
+	token, last := req.Params.GetProgressToken(), int64(-1)
+	return func(p jupyter.UploadProgress) {
+		pct := int64(100)
+		if p.Total > 0 {
+			pct = p.Done * 100 / p.Total
+		}
+		if pct == last {
+			return
+		}
+		last = pct
+		_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{
+			ProgressToken: token,
+			Progress:      float64(p.Done),
+			Total:         float64(p.Total),
+			Message:       fmt.Sprintf("%s of %s, %s/s", human.Bytes(p.Done), human.Bytes(p.Total), human.Bytes(int64(p.Rate()))),
+		})
+	}
 }
 
 // restartKernel restarts the session's kernel.

@@ -7,8 +7,12 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -21,11 +25,17 @@ import (
 // client's end; done receives Serve's error once the session is over.
 func connect(t *testing.T, opts Options) (cs *mcp.ClientSession, done <-chan error) {
 	t.Helper()
+	return connectWith(t, opts, nil)
+}
+
+// connectWith is connect with the client's options.
+func connectWith(t *testing.T, opts Options, copts *mcp.ClientOptions) (cs *mcp.ClientSession, done <-chan error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	st, ct := mcp.NewInMemoryTransports()
 	ch := make(chan error, 1)
 	go func() { ch <- Serve(ctx, st, opts) }()
-	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "v0"}, nil)
+	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "v0"}, copts)
 	cs, err := client.Connect(ctx, ct, nil)
 	if err != nil {
 		cancel()
@@ -215,5 +225,63 @@ func TestToolErrors(t *testing.T) {
 	cs.Close()
 	if err := <-done; err != nil {
 		t.Errorf("Serve: %v", err)
+	}
+}
+
+// TestUploadFileProgress: an upload_file call that asks for progress gets
+// a notification each whole percent, up to the whole file.
+func TestUploadFileProgress(t *testing.T) {
+	js := jupytertest.Start(t)
+	c, err := jupyter.NewClient(jupyter.Config{URL: js.URL, Token: js.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu  sync.Mutex
+		got []*mcp.ProgressNotificationParams
+	)
+	whole := make(chan struct{})
+	cs, _ := connectWith(t, Options{
+		Analysis: analysis.Options{
+			Gateway: func(context.Context) (*jupyter.Client, func(), error) { return c, nil, nil },
+			Start:   jupyter.StartOptions{Name: "python3"},
+		},
+		Version: "test",
+	}, &mcp.ClientOptions{ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, r.Params)
+		if r.Params.Progress == r.Params.Total {
+			close(whole)
+		}
+	}})
+	const size = 3<<20 + 1
+	local := filepath.Join(t.TempDir(), "big.bin")
+	if err := os.WriteFile(local, bytes.Repeat([]byte{'x'}, size), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	params := &mcp.CallToolParams{Name: UploadFile, Arguments: map[string]any{"path": local}}
+	params.SetProgressToken("up-1")
+	res, err := cs.CallTool(context.Background(), params)
+	if err != nil || res.IsError {
+		t.Fatalf("upload_file: %+v, %v", res, err)
+	}
+	select {
+	case <-whole:
+	case <-time.After(time.Minute):
+		t.Fatal("no progress notification for the whole file")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var done []float64
+	for _, p := range got {
+		done = append(done, p.Progress)
+		if p.ProgressToken != "up-1" || p.Total != size || !regexp.MustCompile(`^[0-9.]+ [kM]?B of 3\.1 MB, [0-9.]+ [kMG]?B/s$`).MatchString(p.Message) {
+			t.Errorf("notification %+v", p)
+		}
+	}
+	slices.Sort(done)
+	if want := []float64{1 << 20, 2 << 20, 3 << 20, size}; !slices.Equal(done, want) {
+		t.Errorf("progress at %v bytes, want %v", done, want)
 	}
 }
