@@ -66,3 +66,19 @@ func TestHeadTail(t *testing.T) {
 		}
 	}
 }
+
+func TestTextOfOneStream(t *testing.T) {
+	for text, want := range map[string]string{
+		"a\nb\n":                 "a\nb\n",
+		"a\nb":                   "a\nb\n",
+		"a\n\n":                  "a\n\n",
+		"\x1b[31mred\x1b[0m\n":   "red\n",
+		"10%\r50%\r100%\ndone\n": "100%\ndone\n",
+		"\n":                     "\n",
+	} {
+		c := Cell{Index: 1, Result: &jupyter.Result{Status: "ok", Outputs: []jupyter.Output{{Type: "stream", Name: "stdout", Text: text}}}}
+		if got := c.Text(); got != want {
+			t.Errorf("Text of %q = %q, want %q", text, got, want)
+		}
+	}
+}

@@ -28,6 +28,9 @@ type Part struct {
 	Stream string
 	// Text is the part's text without a final newline.
 	Text string
+	// line is Text and the newline that followed it in the output, when
+	// one did: the part's line of Text without a copy.
+	line string
 }
 
 // Parts renders the cell's outputs as text, in order: consecutive chunks of
@@ -57,8 +60,12 @@ func (c Cell) parts(bare bool) []Part {
 			text = stream.String()
 		}
 		if text != "" {
-			text = strings.TrimSuffix(collapseCR(jupyter.StripANSI(text)), "\n")
-			parts = append(parts, Part{Kind: Plain, Stream: streamName, Text: text})
+			clean := collapseCR(jupyter.StripANSI(text))
+			p := Part{Kind: Plain, Stream: streamName, Text: strings.TrimSuffix(clean, "\n")}
+			if len(p.Text) < len(clean) {
+				p.line = clean
+			}
+			parts = append(parts, p)
 		}
 		stream.Reset()
 		first, chunks = "", 0
@@ -146,6 +153,9 @@ func trimmedText(parts []Part) string {
 }
 
 func joinParts(parts []Part) string {
+	if len(parts) == 1 && parts[0].line != "" {
+		return parts[0].line
+	}
 	var b strings.Builder
 	for _, p := range parts {
 		b.WriteString(p.Text)
