@@ -8,39 +8,48 @@ import (
 
 // Cap shortens text to about max characters, keeping its head and tail and
 // saying how much was left out between them. Whole lines are kept where lines
-// are short; a single line longer than the budget is cut by characters.
+// are short; a single line longer than the budget is cut by characters. Its
+// cost grows with max, not with the text: the lines left out are counted,
+// not split.
 func Cap(text string, max int) string {
 	if max <= 0 || len(text) <= max {
 		return text
 	}
 	half := max / 2
-	lines := strings.SplitAfter(text, "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
+	// The head: whole lines from the start, up to half.
+	headEnd := 0
+	for headEnd < len(text) {
+		end := len(text)
+		if i := strings.IndexByte(text[headEnd:], '\n'); i >= 0 {
+			end = headEnd + i + 1
+		}
+		if end > half {
+			break
+		}
+		headEnd = end
 	}
-	head, used := 0, 0
-	for head < len(lines) && used+len(lines[head]) <= half {
-		used += len(lines[head])
-		head++
+	// The tail: whole lines from the end, up to half, after the head.
+	tailStart := len(text)
+	for tailStart > headEnd {
+		start := strings.LastIndexByte(text[headEnd:tailStart-1], '\n') + 1 + headEnd
+		if len(text)-start > half {
+			break
+		}
+		tailStart = start
 	}
-	tail, tused := len(lines), 0
-	for tail > head && tused+len(lines[tail-1]) <= half {
-		tused += len(lines[tail-1])
-		tail--
-	}
-	if head == 0 || tail == len(lines) {
+	if headEnd == 0 || tailStart == len(text) {
 		// A line too long for either half: cut by characters instead.
 		h, t := safeHead(text, half), safeTail(text, half)
 		omitted := utf8.RuneCountInString(text[len(h) : len(text)-len(t)])
 		return h + fmt.Sprintf("\n… %d characters omitted …\n", omitted) + t
 	}
+	// Every line between ends with a newline: one line each.
+	omitted := strings.Count(text[headEnd:tailStart], "\n")
 	var b strings.Builder
-	b.WriteString(strings.Join(lines[:head], ""))
-	if head > 0 && !strings.HasSuffix(lines[head-1], "\n") {
-		b.WriteByte('\n')
-	}
-	fmt.Fprintf(&b, "… %d lines omitted …\n", tail-head)
-	b.WriteString(strings.Join(lines[tail:], ""))
+	b.Grow(headEnd + len(text) - tailStart + 40)
+	b.WriteString(text[:headEnd])
+	fmt.Fprintf(&b, "… %d lines omitted …\n", omitted)
+	b.WriteString(text[tailStart:])
 	return b.String()
 }
 

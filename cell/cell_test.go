@@ -2,6 +2,8 @@ package cell
 
 import (
 	"errors"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/analyst-dev/analyst/jupyter"
@@ -26,6 +28,57 @@ func TestStatus(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.c.Status(); got != tt.want {
 			t.Errorf("%+v.Status() = %q, want %q", tt.c, got, tt.want)
+		}
+	}
+}
+
+// TestHeadTail checks HeadTail against slicing Lines.
+func TestHeadTail(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	texts := []string{"a\nb\n", "one line", "\n\n\n", "x\ny\nz", "", "tail\n"}
+	for range 2000 {
+		res := &jupyter.Result{Status: "ok"}
+		for range rng.IntN(6) {
+			name := []string{"stdout", "stderr"}[rng.IntN(2)]
+			res.Outputs = append(res.Outputs, jupyter.Output{Type: "stream", Name: name, Text: texts[rng.IntN(len(texts))]})
+		}
+		if rng.IntN(3) == 0 {
+			res.Error = &jupyter.ExecError{Name: "E", Value: "v", Traceback: []string{"tb 1", "tb 2"}}
+		}
+		if rng.IntN(4) == 0 {
+			res.DroppedBytes = 7
+		}
+		c := Cell{Index: 1, Result: res}
+		if rng.IntN(5) == 0 {
+			c.Err = errors.New("failed\nbadly")
+		}
+		all, max := c.Lines(), rng.IntN(12)
+		head, tail, omitted := c.HeadTail(max)
+		if max == 0 || len(all) <= max {
+			if !slices.Equal(head, all) || tail != nil || omitted != 0 {
+				t.Fatalf("HeadTail(%d) of %d lines = %v, %v, %d", max, len(all), head, tail, omitted)
+			}
+			continue
+		}
+		h := max / 2
+		if !slices.Equal(head, all[:h]) || !slices.Equal(tail, all[len(all)-(max-h):]) || omitted != len(all)-max {
+			t.Fatalf("HeadTail(%d) of %v =\n%v\n%v\n%d", max, all, head, tail, omitted)
+		}
+	}
+}
+
+func TestTextOfOneStream(t *testing.T) {
+	for text, want := range map[string]string{
+		"a\nb\n":                 "a\nb\n",
+		"a\nb":                   "a\nb\n",
+		"a\n\n":                  "a\n\n",
+		"\x1b[31mred\x1b[0m\n":   "red\n",
+		"10%\r50%\r100%\ndone\n": "100%\ndone\n",
+		"\n":                     "\n",
+	} {
+		c := Cell{Index: 1, Result: &jupyter.Result{Status: "ok", Outputs: []jupyter.Output{{Type: "stream", Name: "stdout", Text: text}}}}
+		if got := c.Text(); got != want {
+			t.Errorf("Text of %q = %q, want %q", text, got, want)
 		}
 	}
 }

@@ -28,6 +28,9 @@ type Part struct {
 	Stream string
 	// Text is the part's text without a final newline.
 	Text string
+	// line is Text and the newline that followed it in the output, when
+	// one did: the part's line of Text without a copy.
+	line string
 }
 
 // Parts renders the cell's outputs as text, in order: consecutive chunks of
@@ -45,14 +48,27 @@ func (c Cell) parts(bare bool) []Part {
 		return nil
 	}
 	var parts []Part
+	// A stream's chunks are joined in stream; the first stays in first
+	// until another comes, so that one chunk, the usual case, is not
+	// copied.
 	var stream strings.Builder
+	first, chunks := "", 0
 	streamName := ""
 	flush := func() {
-		if stream.Len() > 0 {
-			text := strings.TrimSuffix(collapseCR(jupyter.StripANSI(stream.String())), "\n")
-			parts = append(parts, Part{Kind: Plain, Stream: streamName, Text: text})
-			stream.Reset()
+		text := first
+		if chunks > 1 {
+			text = stream.String()
 		}
+		if text != "" {
+			clean := collapseCR(jupyter.StripANSI(text))
+			p := Part{Kind: Plain, Stream: streamName, Text: strings.TrimSuffix(clean, "\n")}
+			if len(p.Text) < len(clean) {
+				p.line = clean
+			}
+			parts = append(parts, p)
+		}
+		stream.Reset()
+		first, chunks = "", 0
 		streamName = ""
 	}
 	for i, o := range r.Outputs {
@@ -61,7 +77,15 @@ func (c Cell) parts(bare bool) []Part {
 				flush()
 				streamName = o.Name
 			}
-			stream.WriteString(o.Text)
+			switch chunks++; chunks {
+			case 1:
+				first = o.Text
+			case 2:
+				stream.WriteString(first)
+				fallthrough
+			default:
+				stream.WriteString(o.Text)
+			}
 			continue
 		}
 		flush()
@@ -119,7 +143,19 @@ func (c Cell) parts(bare bool) []Part {
 // ending with a newline ("" when there is no output).
 func (c Cell) Text() string { return joinParts(c.Parts()) }
 
+// trimmedText is joinParts(parts) without its final newlines, without
+// copying the text of a single part.
+func trimmedText(parts []Part) string {
+	if len(parts) == 1 {
+		return strings.TrimRight(parts[0].Text, "\n")
+	}
+	return strings.TrimRight(joinParts(parts), "\n")
+}
+
 func joinParts(parts []Part) string {
+	if len(parts) == 1 && parts[0].line != "" {
+		return parts[0].line
+	}
 	var b strings.Builder
 	for _, p := range parts {
 		b.WriteString(p.Text)
@@ -150,13 +186,19 @@ type Line struct {
 // Lines is the cell's body for a person, line by line: why it was skipped or
 // failed, its output, and how many bytes of output were dropped.
 func (c Cell) Lines() []Line {
-	var lines []Line
+	lines, _, _ := c.HeadTail(0)
+	return lines
+}
+
+// HeadTail is Lines capped to max lines (none when max is 0): when there
+// are more, head is the first max/2 of them, tail the last max-max/2, and
+// omitted says how many are between. The lines between are counted, not
+// split, so its cost grows with max, not with the output.
+func (c Cell) HeadTail(max int) (head, tail []Line, omitted int) {
+	var texts []Part
 	add := func(kind Kind, text string) {
-		if text == "" {
-			return
-		}
-		for _, l := range strings.Split(text, "\n") {
-			lines = append(lines, Line{kind, l})
+		if text != "" {
+			texts = append(texts, Part{Kind: kind, Text: text})
 		}
 	}
 	add(Dim, c.Skipped)
@@ -167,7 +209,42 @@ func (c Cell) Lines() []Line {
 	if r := c.Result; r != nil && r.DroppedBytes > 0 {
 		add(Dim, fmt.Sprintf("… %d bytes dropped", r.DroppedBytes))
 	}
-	return lines
+	total := 0
+	for _, t := range texts {
+		total += strings.Count(t.Text, "\n") + 1
+	}
+	if max <= 0 || total <= max {
+		head = make([]Line, 0, total)
+		for _, t := range texts {
+			for l := range strings.SplitSeq(t.Text, "\n") {
+				head = append(head, Line{t.Kind, l})
+			}
+		}
+		return head, nil, 0
+	}
+	h, n := max/2, max-max/2
+	for _, t := range texts {
+		for rest := t.Text; len(head) < h; {
+			l, after, found := strings.Cut(rest, "\n")
+			head = append(head, Line{t.Kind, l})
+			if !found {
+				break
+			}
+			rest = after
+		}
+	}
+	for _, t := range slices.Backward(texts) {
+		for rest := t.Text; len(tail) < n; {
+			i := strings.LastIndexByte(rest, '\n')
+			tail = append(tail, Line{t.Kind, rest[i+1:]})
+			if i < 0 {
+				break
+			}
+			rest = rest[:i]
+		}
+	}
+	slices.Reverse(tail)
+	return head, tail, total - h - n
 }
 
 // Header is the cell's one-line summary for a person: its index, execution
@@ -224,7 +301,7 @@ func (c Cell) ForLLM(max int) string {
 	if res.Reconnected {
 		b.WriteString("\nThe connection to the kernel dropped during the cell and was restored; output printed at that moment may be missing.")
 	}
-	out := strings.TrimRight(c.Text(), "\n")
+	out := trimmedText(c.Parts())
 	if res.Error != nil && res.Error.Name == "StdinNotImplementedError" {
 		out += "\ninput() is not available here: the code must not ask for input."
 	}

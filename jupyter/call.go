@@ -1,7 +1,6 @@
 package jupyter
 
 import (
-	"encoding/json"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -50,11 +49,12 @@ type call struct {
 	res       Result
 }
 
-// entry is an output being collected; a stream's text grows in a builder so
-// that merging chunks stays linear.
+// entry is an output being collected. A stream's first chunk stays in
+// Output.Text as it was decoded; when more chunks come, the text grows in a
+// builder so that merging them stays linear.
 type entry struct {
 	Output
-	text strings.Builder
+	more strings.Builder
 	size int // bytes counted against the bound
 }
 
@@ -78,35 +78,6 @@ func (c *call) fail(err error) {
 	c.complete()
 }
 
-// Wire contents of the messages a call reads.
-type (
-	statusContent struct {
-		ExecutionState string `json:"execution_state"`
-	}
-	replyContent struct {
-		Status         string   `json:"status"`
-		ExecutionCount int      `json:"execution_count"`
-		Ename          string   `json:"ename"`
-		Evalue         string   `json:"evalue"`
-		Traceback      []string `json:"traceback"`
-	}
-	streamContent struct {
-		Name string `json:"name"`
-		Text string `json:"text"`
-	}
-	displayContent struct {
-		Data           map[string]any `json:"data"`
-		Metadata       map[string]any `json:"metadata"`
-		ExecutionCount int            `json:"execution_count"`
-		Transient      struct {
-			DisplayID string `json:"display_id"`
-		} `json:"transient"`
-	}
-	clearContent struct {
-		Wait bool `json:"wait"`
-	}
-)
-
 // handle applies one message whose parent is this call's request.
 func (c *call) handle(m *inMessage) {
 	c.mu.Lock()
@@ -124,50 +95,42 @@ func (c *call) handle(m *inMessage) {
 		c.handleOversize(m)
 		return
 	}
+	mc := &m.Content
 	switch m.Header.MsgType {
 	case "kernel_info_reply":
 		c.gotReply, c.gotIdle = true, true
 	case "status":
-		var sc statusContent
-		if json.Unmarshal(m.Content, &sc) == nil && sc.ExecutionState == "idle" {
+		if mc.ok && mc.ExecutionState == "idle" {
 			c.gotIdle = true
 		}
 	case "execute_reply":
-		var rc replyContent
-		_ = json.Unmarshal(m.Content, &rc)
 		c.gotReply = true
-		c.res.Status = rc.Status
-		c.res.ExecutionCount = rc.ExecutionCount
-		if rc.Status == "error" && c.res.Error == nil && rc.Ename != "" {
-			c.res.Error = &ExecError{Name: rc.Ename, Value: rc.Evalue, Traceback: rc.Traceback}
+		c.res.Status = mc.Status
+		c.res.ExecutionCount = mc.ExecutionCount
+		if mc.Status == "error" && c.res.Error == nil && mc.Ename != "" {
+			c.res.Error = &ExecError{Name: mc.Ename, Value: mc.Evalue, Traceback: mc.Traceback}
 		}
 	case "stream":
-		var sc streamContent
-		if json.Unmarshal(m.Content, &sc) == nil {
-			c.addStream(sc.Name, sc.Text)
+		if mc.ok {
+			c.addStream(mc.Name, mc.Text)
 		}
 	case "display_data", "execute_result":
-		var dc displayContent
-		if json.Unmarshal(m.Content, &dc) == nil {
-			c.addDisplay(m.Header.MsgType, dc, len(m.Content))
+		if mc.ok {
+			c.addDisplay(m.Header.MsgType, mc)
 		}
 	case "update_display_data":
-		var dc displayContent
-		if json.Unmarshal(m.Content, &dc) == nil {
-			c.updateDisplay(dc, len(m.Content))
+		if mc.ok {
+			c.updateDisplay(mc)
 		}
 	case "clear_output":
-		var cc clearContent
-		_ = json.Unmarshal(m.Content, &cc)
-		if cc.Wait {
+		if mc.Wait {
 			c.clearWait = true
 		} else {
 			c.clear()
 		}
 	case "error":
-		var rc replyContent
-		if json.Unmarshal(m.Content, &rc) == nil {
-			c.addError(&ExecError{Name: rc.Ename, Value: rc.Evalue, Traceback: rc.Traceback})
+		if mc.ok {
+			c.addError(&ExecError{Name: mc.Ename, Value: mc.Evalue, Traceback: mc.Traceback})
 		}
 	}
 	if c.gotReply && c.gotIdle {
@@ -226,18 +189,22 @@ func (c *call) addStream(name, text string) {
 	c.report(Output{Type: "stream", Name: name, Text: text})
 	if n := len(c.entries); n > 0 && c.entries[n-1].Type == "stream" && c.entries[n-1].Name == name {
 		last := c.entries[n-1]
-		last.text.WriteString(text)
+		if last.more.Len() == 0 {
+			last.more.Grow(len(last.Text) + len(text))
+			last.more.WriteString(last.Text)
+			last.Text = ""
+		}
+		last.more.WriteString(text)
 		last.size += len(text)
 		return
 	}
-	e := &entry{Output: Output{Type: "stream", Name: name}, size: len(text)}
-	e.text.WriteString(text)
-	c.entries = append(c.entries, e)
+	c.entries = append(c.entries, &entry{Output: Output{Type: "stream", Name: name, Text: text}, size: len(text)})
 }
 
 // addDisplay appends a display_data or execute_result, or drops it whole
 // if it does not fit in the bound.
-func (c *call) addDisplay(typ string, dc displayContent, size int) {
+func (c *call) addDisplay(typ string, dc *content) {
+	size := dc.size
 	c.flushClear()
 	if c.kept+size > c.max {
 		c.res.DroppedBytes += int64(size)
@@ -253,7 +220,8 @@ func (c *call) addDisplay(typ string, dc displayContent, size int) {
 }
 
 // updateDisplay replaces the bundle of every output showing the display id.
-func (c *call) updateDisplay(dc displayContent, size int) {
+func (c *call) updateDisplay(dc *content) {
+	size := dc.size
 	id := dc.Transient.DisplayID
 	if id == "" {
 		return
@@ -333,8 +301,8 @@ func (c *call) finish() (*Result, error) {
 	res.Outputs = make([]Output, 0, len(c.entries))
 	for _, e := range c.entries {
 		o := e.Output
-		if o.Type == "stream" {
-			o.Text = e.text.String()
+		if e.more.Len() > 0 {
+			o.Text = e.more.String()
 		}
 		res.Outputs = append(res.Outputs, o)
 	}

@@ -44,12 +44,40 @@ type inMessage struct {
 	ParentHeader struct {
 		MsgID string `json:"msg_id"`
 	} `json:"parent_header"`
-	Content json.RawMessage `json:"content"`
+	// Content is the decoded content of the message types a call reads
+	// (see decodeContent).
+	Content content `json:"-"`
 
 	// size is the frame's size in bytes; oversize reports that the frame
 	// was larger than the read bound, so Content is missing.
 	size     int64
 	oversize bool
+}
+
+// content is the union of the fields of the contents a call reads: status,
+// execute_reply, stream, display_data, execute_result,
+// update_display_data, clear_output and error. Each message type fills its
+// own fields.
+type content struct {
+	ExecutionState string         `json:"execution_state"` // status
+	Status         string         `json:"status"`          // execute_reply
+	ExecutionCount int            `json:"execution_count"` // execute_reply, execute_result
+	Ename          string         `json:"ename"`           // execute_reply, error
+	Evalue         string         `json:"evalue"`
+	Traceback      []string       `json:"traceback"`
+	Name           string         `json:"name"` // stream
+	Text           string         `json:"text"`
+	Data           map[string]any `json:"data"` // display_data, execute_result, update_display_data
+	Metadata       map[string]any `json:"metadata"`
+	Transient      struct {
+		DisplayID string `json:"display_id"`
+	} `json:"transient"`
+	Wait bool `json:"wait"` // clear_output
+
+	// ok reports that the content was decoded whole; size is its size in
+	// bytes on the wire.
+	ok   bool
+	size int
 }
 
 // executeRequest is the content of an execute_request.
@@ -89,6 +117,11 @@ func newMessage(session, channel, msgType string, content any) *outMessage {
 	}
 }
 
+// maxKeptBuffer bounds the frame buffer a connection's reader keeps between
+// frames: one of a cell's large outputs (1 MB and more are common) is read
+// into the same buffer as the last instead of a new one grown from nothing.
+const maxKeptBuffer = 8 << 20
+
 // readFrame reads one frame from r, keeping at most limit bytes of it. A
 // frame within the limit is decoded whole. A larger one is read through
 // (and discarded) so that memory stays bounded; its routing fields are
@@ -101,10 +134,9 @@ func readFrame(r io.Reader, limit int64, buf *bytes.Buffer) (*inMessage, error) 
 	}
 	m := &inMessage{size: n}
 	if n <= limit {
-		if err := json.Unmarshal(buf.Bytes(), m); err != nil {
+		if !decodeMessage(buf.Bytes(), m) {
 			return nil, errBadFrame
 		}
-		m.size = n
 		return m, nil
 	}
 	rest, err := io.Copy(io.Discard, r)

@@ -3,7 +3,6 @@ package jupyter
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -385,8 +384,8 @@ func (s *Session) readLoop(conn *websocket.Conn) error {
 			continue // binary frames carry buffers (widgets); not needed
 		}
 		m, err := readFrame(r, s.frameLimit, &buf)
-		if buf.Cap() > 1<<20 {
-			buf = bytes.Buffer{} // do not keep a large buffer around
+		if buf.Cap() > maxKeptBuffer {
+			buf = bytes.Buffer{} // do not keep a very large buffer around
 		}
 		if errors.Is(err, errBadFrame) {
 			continue
@@ -420,10 +419,9 @@ func pinger(conn *websocket.Conn, stop <-chan struct{}) {
 func (s *Session) route(m *inMessage) {
 	if m.ParentHeader.MsgID == "" && !m.oversize {
 		if m.Header.MsgType == "status" {
-			var sc statusContent
-			if json.Unmarshal(m.Content, &sc) == nil && (sc.ExecutionState == "restarting" || sc.ExecutionState == "dead") {
+			if state := m.Content.ExecutionState; m.Content.ok && (state == "restarting" || state == "dead") {
 				s.markStale()
-				s.failExecutes(fmt.Errorf("%w: the server reports the kernel %s (its variables are lost)", ErrKernelDied, sc.ExecutionState))
+				s.failExecutes(fmt.Errorf("%w: the server reports the kernel %s (its variables are lost)", ErrKernelDied, state))
 			}
 		}
 		return

@@ -130,12 +130,23 @@ func Fit(head []llm.Message, steps []Step, tail []llm.Message, budget int) []llm
 	}
 	lines := make([]string, len(steps)) // a compacted step's line; "" when in full
 	dropped := 0                        // how many of the oldest compacted lines are left out
+	// Tokens adds up per message: each step's are counted once, and build
+	// counts what it puts together (n), so that trying one more
+	// compaction does not count the whole prompt again.
+	full := make([]int, len(steps))
+	for i, s := range steps {
+		full[i] = Tokens(s.Msgs)
+	}
+	fixed, n := Tokens(head)+Tokens(tail), 0
 	build := func() []llm.Message {
 		msgs := append([]llm.Message(nil), head...)
+		n = fixed
 		var block []string
 		flush := func() {
 			if len(block) > 0 {
-				msgs = append(msgs, llm.Message{Role: "user", Content: compactedHeading + "\n" + strings.Join(block, "\n")})
+				m := llm.Message{Role: "user", Content: compactedHeading + "\n" + strings.Join(block, "\n")}
+				msgs = append(msgs, m)
+				n += Tokens([]llm.Message{m})
 				block = nil
 			}
 		}
@@ -145,6 +156,7 @@ func Fit(head []llm.Message, steps []Step, tail []llm.Message, budget int) []llm
 			case lines[i] == "":
 				flush()
 				msgs = append(msgs, s.Msgs...)
+				n += full[i]
 				continue
 			case seen == 0 && dropped > 0:
 				block = append(block, fmt.Sprintf("- (%d earlier steps left out)", dropped))
@@ -157,8 +169,8 @@ func Fit(head []llm.Message, steps []Step, tail []llm.Message, budget int) []llm
 		return append(msgs, tail...)
 	}
 	msgs := build()
-	fits := func() bool { msgs = build(); return Tokens(msgs) <= budget }
-	if Tokens(msgs) <= budget {
+	fits := func() bool { msgs = build(); return n <= budget }
+	if n <= budget {
 		return msgs
 	}
 	compacted := 0

@@ -4,8 +4,10 @@
 // OpenAI-compatible server, for N = 10, 20 and 40. It prints a table:
 //
 //   - wall: the run's wall time;
-//   - CPU and share: analyst's user+sys CPU seconds (the child's rusage) and
-//     their share of the wall time;
+//   - CPU and share: analyst's user+sys CPU seconds (the child's rusage),
+//     the two apart (sys is mostly writing the records: each output goes
+//     into events.jsonl, the notebook and the notebook's twin), and their
+//     share of the wall time;
 //   - peak RSS: the child's rusage maxrss;
 //   - records, 1st and k-th MB cell: the record-keeping cost of the first
 //     cell that prints 1 MB and of the 40th (k = 40, or the last when N is

@@ -117,6 +117,7 @@ func (s *script) respond(req llmtest.Request) llmtest.Reply {
 type result struct {
 	n                int
 	wall, cpu        time.Duration
+	user, sys        time.Duration
 	peakRSS          int64
 	first, nth       time.Duration
 	nthIndex         int
@@ -188,7 +189,8 @@ func once(ctx context.Context, bin, dir string, srv *jupytertest.Server, n int, 
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 			r.peakRSS = ru.Maxrss << 10 // KiB on Linux
 		}
-		r.cpu = ps.UserTime() + ps.SystemTime()
+		r.user, r.sys = ps.UserTime(), ps.SystemTime()
+		r.cpu = r.user + r.sys
 	}
 	if err != nil {
 		text, _ := os.ReadFile(log.Name())
@@ -246,10 +248,10 @@ func recordCosts(path string) ([]time.Duration, error) {
 
 func printTable(out io.Writer, rs []result) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "N\twall\tanalyst CPU\tCPU share\tpeak RSS\trecords, 1st MB cell\tk-th MB cell\tmax prompt\ttotal prompt\trequests\trecall\t")
+	fmt.Fprintln(w, "N\twall\tanalyst CPU\tuser + sys\tCPU share\tpeak RSS\trecords, 1st MB cell\tk-th MB cell\tmax prompt\ttotal prompt\trequests\trecall\t")
 	for _, r := range rs {
-		fmt.Fprintf(w, "%d\t%.1fs\t%.2fs\t%.0f %%\t%.0f MB\t%s\t%s (k=%d)\t%d\t%d\t%d\t%v\t\n",
-			r.n, r.wall.Seconds(), r.cpu.Seconds(), 100*r.cpu.Seconds()/r.wall.Seconds(),
+		fmt.Fprintf(w, "%d\t%.1fs\t%.2fs\t%.2f + %.2f\t%.1f %%\t%.0f MB\t%s\t%s (k=%d)\t%d\t%d\t%d\t%v\t\n",
+			r.n, r.wall.Seconds(), r.cpu.Seconds(), r.user.Seconds(), r.sys.Seconds(), 100*r.cpu.Seconds()/r.wall.Seconds(),
 			float64(r.peakRSS)/1e6, r.first.Round(time.Millisecond), r.nth.Round(time.Millisecond), r.nthIndex,
 			r.maxPrompt, r.total, r.requests, r.recall)
 	}

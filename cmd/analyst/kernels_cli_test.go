@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 	"github.com/analyst-dev/analyst/internal/testkit/llmtest"
@@ -41,9 +42,13 @@ func TestKernelsCLI(t *testing.T) {
 		}
 	}
 	// run: the planner is asked while the kernel starts; the failed start
-	// ends the run with the same line, exit 2, and no records folder.
+	// ends the run with the same line, exit 2, and no records folder. The
+	// answers hold code, which waits for the kernel: without it the run
+	// could reach its turn limit before the start failed.
 	llm := llmtest.NewServer(t)
-	llm.Respond(func(llmtest.Request) llmtest.Reply { return llmtest.Reply{Content: "Sub-task 1: print 1."} })
+	llm.Respond(func(llmtest.Request) llmtest.Reply {
+		return llmtest.Reply{Content: "Sub-task 1: print 1.\n```python\nprint(1)\n```"}
+	})
 	setLLM(t, llm)
 	runOut := filepath.Join(t.TempDir(), "run")
 	if code, _, errs := cli("run", "-t", "x", "--kernel", "nosuchkernel", "--out", runOut); code != exitUsage || !strings.Contains(errs, strings.TrimPrefix(noSpec, "analyst: ")) {
@@ -98,6 +103,13 @@ func TestKernelsCLI(t *testing.T) {
 	if code, out, errs := cli("exec", "--kernel-id", ids[0][:8], "x = 6 * 7\nprint(x)"); code != 0 || out != "42\n" {
 		t.Errorf("exec --kernel-id PREFIX: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
+	// The server records the kernel idle a moment after exec has seen it
+	// so, and prune --all leaves busy kernels alone.
+	idleCtx, cancel := context.WithTimeout(ctx, 2*time.Minute) // a loaded 2-core machine
+	defer cancel()
+	waitKernelList(idleCtx, t, js, "a kernel stayed busy", func(ks []jupyter.Kernel) bool {
+		return !slices.ContainsFunc(ks, func(k jupyter.Kernel) bool { return k.ExecutionState == "busy" })
+	})
 	if code, out, errs := cli("kernels", "prune", "--all", "--dry-run"); code != 0 || len(strings.Fields(out)) != 2 || errs != "would prune 2 kernel(s)\n" || js.KernelCount(t) != 2 {
 		t.Errorf("prune --all --dry-run: exit %d, stdout %q, stderr %q, %d kernels", code, out, errs, js.KernelCount(t))
 	}

@@ -206,6 +206,13 @@ func waitLines(ctx context.Context, t *testing.T, lines <-chan string, subs ...s
 // deletion; such answers are polled past.
 func waitKernels(ctx context.Context, t *testing.T, js *jupytertest.Server, n int) {
 	t.Helper()
+	waitKernelList(ctx, t, js, "the kernel never started", func(ks []jupyter.Kernel) bool { return len(ks) >= n })
+}
+
+// waitKernelList polls the server's kernels until done says they are as
+// wanted, failing with failure when ctx ends first.
+func waitKernelList(ctx context.Context, t *testing.T, js *jupytertest.Server, failure string, done func([]jupyter.Kernel) bool) {
+	t.Helper()
 	c, err := jupyter.NewClient(jupyter.Config{URL: js.URL, Token: js.Token})
 	if err != nil {
 		t.Fatal(err)
@@ -213,13 +220,13 @@ func waitKernels(ctx context.Context, t *testing.T, js *jupytertest.Server, n in
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if ks, err := c.ListKernels(ctx); err == nil && len(ks) >= n {
+		if ks, err := c.ListKernels(ctx); err == nil && done(ks) {
 			return
 		}
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			t.Fatalf("the kernel never started")
+			t.Fatal(failure)
 		}
 	}
 }

@@ -27,7 +27,7 @@ func (c *Console) renderCell(cl cell.Cell) []string {
 	sep := c.st.Dim.Render(" · ")
 	out := []string{c.st.Dim.Render("┌ ") + strings.Join(head, sep)}
 
-	body := c.cap(cl.Lines())
+	body := c.cap(cl.HeadTail(c.maxLines))
 	if len(body) == 0 {
 		body = append(body, cell.Line{Kind: cell.Dim, Text: "(no output)"})
 	}
@@ -49,18 +49,15 @@ func (c *Console) renderCell(cl cell.Cell) []string {
 	return append(out, c.st.Dim.Render("└─"))
 }
 
-// cap keeps the first and last lines of body when it has more than
-// c.maxLines, with a line saying how many were left out.
-func (c *Console) cap(body []cell.Line) []cell.Line {
-	if c.maxLines <= 0 || len(body) <= c.maxLines {
-		return body
+// cap joins the first and last lines of a body of more than c.maxLines
+// (see cell.Cell.HeadTail) with a line saying how many were left out.
+func (c *Console) cap(head, tail []cell.Line, omitted int) []cell.Line {
+	if omitted == 0 {
+		return append(head, tail...)
 	}
-	head := c.maxLines / 2
-	tail := c.maxLines - head
-	omitted := len(body) - head - tail
-	out := slices.Clip(body[:head])
+	out := slices.Clip(head)
 	out = append(out, cell.Line{Kind: cell.Dim, Text: fmt.Sprintf("… %d lines omitted …", omitted)})
-	return append(out, body[len(body)-tail:]...)
+	return append(out, tail...)
 }
 
 // clip shortens a line longer than c.maxLineWidth characters.

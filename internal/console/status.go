@@ -70,7 +70,11 @@ func (c *Console) Output(o jupyter.Output) {
 	if c.cur == nil || c.cur.cell == 0 {
 		return
 	}
-	c.tail += o.Text
+	text := o.Text
+	if len(text) > maxTail {
+		text = text[len(text)-maxTail:] // only the end can be shown
+	}
+	c.tail += text
 	if n := len(c.tail); n > maxTail {
 		c.tail = strings.ToValidUTF8(c.tail[n-maxTail:], "")
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/analyst-dev/analyst/cell"
@@ -140,7 +141,11 @@ func encodeEvent(e team.Event, t time.Time, cost *float64, request int) ([]byte,
 	case cell.Started:
 		v = cellStartedJSON{header{TypeCellStarted, t}, e}
 	case cell.Finished:
-		v = cellFinishedJSON{header{TypeCellFinished, t}, e.Record()}
+		var outs encodedOutputs
+		if err := outs.encode(e.Cell.Outputs()); err != nil {
+			return nil, err
+		}
+		return appendCellFinished(nil, e, t, outs.events)
 	case team.Notice:
 		v = noticeJSON{header{TypeNotice, t}, e.Text, e.Warning}
 	case team.MessageDone:
@@ -159,6 +164,21 @@ func encodeEvent(e team.Event, t time.Time, cost *float64, request int) ([]byte,
 		return nil, fmt.Errorf("encode event: unknown event type %T", e)
 	}
 	return marshal(v)
+}
+
+// appendCellFinished appends to dst e's line at time t with its outputs
+// encoded already (see encodedOutputs): as marshal would write it, without
+// encoding them again.
+func appendCellFinished(dst []byte, e cell.Finished, t time.Time, outputs []byte) ([]byte, error) {
+	rec := e.Record()
+	rec.Outputs = []cell.Output{}
+	line, err := marshal(cellFinishedJSON{header{TypeCellFinished, t}, rec})
+	if err != nil {
+		return nil, err
+	}
+	before, after := aroundOutputs(line)
+	dst = slices.Grow(dst, len(line)+len(outputs)+1) // and writeLine's newline
+	return append(append(append(dst, before...), outputs...), after...), nil
 }
 
 // total is the usage of all agents together; an empty map for none.

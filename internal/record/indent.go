@@ -10,7 +10,14 @@ import "bytes"
 // outputs, and this is the difference between walking it once and walking
 // it several times. src must be valid compact JSON, as json.Marshal writes.
 func indentJSON(dst, src []byte, prefix, indent string) []byte {
-	depth := 0
+	dst, _ = indentJSONAt(dst, src, prefix, indent, 0)
+	return dst
+}
+
+// indentJSONAt is indentJSON for a piece of compact JSON that starts at
+// nesting depth, cut anywhere but inside a string or between a bracket
+// and the one closing it empty. It returns the depth at its end.
+func indentJSONAt(dst, src []byte, prefix, indent string, depth int) ([]byte, int) {
 	newline := func() {
 		dst = append(dst, '\n')
 		dst = append(dst, prefix...)
@@ -47,7 +54,7 @@ func indentJSON(dst, src []byte, prefix, indent string) []byte {
 			dst = append(dst, c)
 		}
 	}
-	return dst
+	return dst, depth
 }
 
 // stringEnd is the index just past the closing quote of the JSON string

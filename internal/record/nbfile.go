@@ -1,7 +1,6 @@
 package record
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -37,6 +36,11 @@ type nbFile struct {
 	// which JSON ignores, so no byte of an older tail survives.
 	size   int64
 	suffix []byte
+	// buf holds what write writes, reused from one write to the next.
+	buf []byte
+	// exchange swaps two files' names (see exchange); where it fails, a
+	// write swaps them with a hard link and two renames.
+	exchange func(a, b string) error
 }
 
 // The hidden names of the notebook's twin and of the file being swapped.
@@ -61,13 +65,13 @@ func newNBFile(dir string, meta Meta, cells []nbCell) (*nbFile, error) {
 			return nil, fmt.Errorf("write %s: %w", NotebookFile, err)
 		}
 	}
-	n := &nbFile{dir: dir, frozenEnd: int64(len(nbPrefix)), suffix: suffix}
+	n := &nbFile{dir: dir, frozenEnd: int64(len(nbPrefix)), suffix: suffix, exchange: exchange}
 	if n.twin, err = os.OpenFile(filepath.Join(dir, twinFile), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644); err != nil {
 		return nil, fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
 	// The first version is written whole and renamed into place: it
 	// replaces an older notebook atomically.
-	tail, lens, err := renderTail(cells, false)
+	tail, lens, err := renderTail(nil, cells, false)
 	if err == nil {
 		_, err = n.twin.WriteAt(append([]byte(nbPrefix), append(tail, suffix...)...), 0)
 	}
@@ -113,20 +117,32 @@ func (n *nbFile) makeTwin() error {
 
 // write renders cells[n.frozen:] and puts them in place of the old tail.
 func (n *nbFile) write(cells []nbCell) error {
-	tail, lens, err := renderTail(cells[n.frozen:], n.frozen > 0)
+	tail, lens, err := renderTail(n.buf[:0], cells[n.frozen:], n.frozen > 0)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
 	data := append(tail, n.suffix...)
-	if end := n.frozenEnd + int64(len(data)); end < n.size {
-		data = append(data, bytes.Repeat([]byte{' '}, int(n.size-end))...)
+	for end := n.frozenEnd + int64(len(data)); end < n.size; end++ {
+		data = append(data, ' ')
 	}
+	n.buf = data
 	// The twin first; then it becomes the notebook, and the old notebook
 	// the twin, brought up to date.
 	if _, err := n.twin.WriteAt(data, n.frozenEnd); err != nil {
 		return fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
 	live := filepath.Join(n.dir, NotebookFile)
+	if n.exchange(filepath.Join(n.dir, twinFile), live) == nil {
+		// One step where the file system can: the names swapped, the
+		// old notebook, now the twin, is brought up to date.
+		n.live, n.twin = n.twin, n.live
+		if _, err := n.twin.WriteAt(data, n.frozenEnd); err != nil {
+			return fmt.Errorf("write %s: %w", NotebookFile, err)
+		}
+		n.tailLens = lens
+		n.size = max(n.size, n.frozenEnd+int64(len(data)))
+		return nil
+	}
 	swap := filepath.Join(n.dir, swapFile)
 	os.Remove(swap)
 	if err := os.Link(live, swap); err != nil {
@@ -189,19 +205,16 @@ func sum(xs []int64) int64 {
 // renderTail renders cells as elements of the notebook's cells array, each
 // with the separator that joins it to the one before (after when first is
 // false, the first cell of the array, has none).
-func renderTail(cells []nbCell, afterFrozen bool) (tail []byte, lens []int64, err error) {
-	var b []byte
+func renderTail(b []byte, cells []nbCell, afterFrozen bool) (tail []byte, lens []int64, err error) {
 	for i, c := range cells {
 		start := len(b)
 		if i > 0 || afterFrozen {
 			b = append(b, ",\n"...)
 		}
 		b = append(b, "  "...)
-		compact, err := marshal(nbCellJSON(c))
-		if err != nil {
+		if b, err = appendCell(b, c, "  ", " "); err != nil {
 			return nil, nil, err
 		}
-		b = indentJSON(b, compact, "  ", " ")
 		lens = append(lens, int64(len(b)-start))
 	}
 	return b, lens, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/analyst-dev/analyst/cell"
 )
@@ -19,8 +20,8 @@ type nbCell struct {
 	id      string
 	kind    string // "markdown" or "code"
 	source  string
-	count   *int // code cells: the execution count, nil when not run
-	outputs []cell.Output
+	count   *int     // code cells: the execution count, nil when not run
+	outputs []byte   // code cells: the outputs in nbformat form, a JSON array (see encodeOutputs)
 	tags    []string // code cells: nbformat tags, such as raises-exception
 }
 
@@ -102,13 +103,26 @@ func nbCellJSON(c nbCell) any {
 	if len(c.tags) > 0 {
 		md["tags"] = c.tags
 	}
-	cj := codeCellJSON{ID: c.id, CellType: "code", Metadata: md, ExecutionCount: c.count, Outputs: []any{}, Source: c.source}
-	for _, o := range c.outputs {
-		if oj := nbOutput(o); oj != nil {
-			cj.Outputs = append(cj.Outputs, oj)
-		}
+	return codeCellJSON{ID: c.id, CellType: "code", Metadata: md, ExecutionCount: c.count, Outputs: []any{}, Source: c.source}
+}
+
+// appendCell appends the cell in nbformat 4.5's shape, indented as
+// indentJSON indents it, with prefix and indent. Its outputs, encoded
+// already, are indented, not encoded again.
+func appendCell(dst []byte, c nbCell, prefix, indent string) ([]byte, error) {
+	b, err := marshal(nbCellJSON(c))
+	if err != nil {
+		return nil, err
 	}
-	return cj
+	if c.kind != "code" || len(c.outputs) == 0 {
+		return indentJSON(dst, b, prefix, indent), nil
+	}
+	before, after := aroundOutputs(b)
+	dst = slices.Grow(dst, len(b)+len(c.outputs)+len(c.outputs)/16)
+	dst, depth := indentJSONAt(dst, before, prefix, indent, 0)
+	dst, depth = indentJSONAt(dst, c.outputs, prefix, indent, depth)
+	dst, _ = indentJSONAt(dst, after, prefix, indent, depth)
+	return dst, nil
 }
 
 // nbOutput returns the output in the exact shape nbformat's schema asks

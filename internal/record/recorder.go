@@ -127,6 +127,10 @@ type Recorder struct {
 	usage      map[string]team.Usage
 	turns      int // turns of the requests that finished
 	turn       int // the current request's turn
+	// outs and line are buffers reused from one cell to the next: a
+	// cell's outputs encoded, its cell_finished line.
+	outs encodedOutputs
+	line []byte
 }
 
 // request is one request of the run and what became of it.
@@ -251,10 +255,22 @@ func (r *Recorder) observe(e team.Event) error {
 		r.putCell(nbCell{id: cellID(e.Index), kind: "code", source: e.Code})
 		return errors.Join(r.writeEvent(e), r.writeNotebook(false))
 	case cell.Finished:
-		r.cellFinished(e.Cell)
+		// The outputs are encoded once, for both files.
+		if err := r.outs.encode(e.Cell.Outputs()); err != nil {
+			return fmt.Errorf("record: %w", err)
+		}
 		// A cell of the step agent's own (tool mode) gets its step put
-		// before it when the agent's message arrives; any other is final.
-		return errors.Join(r.writeEvent(e), r.writeNotebook(e.Agent != r.stepAgent()))
+		// before it when the agent's message arrives, so it is written
+		// again then; any other is final, written once and forgotten.
+		final := e.Agent != r.stepAgent()
+		i := r.cellFinished(e.Cell, r.outs.notebook)
+		err := errors.Join(r.writeCellFinished(e, r.outs.events), r.writeNotebook(final))
+		if i >= r.frozenCells() || r.rebuilding {
+			// Not written for good: the next cell's outputs go in the
+			// buffer.
+			r.cells[i].outputs = bytes.Clone(r.cells[i].outputs)
+		}
+		return err
 	case team.MessageDone:
 		r.usage[e.Message.Agent] = r.usage[e.Message.Agent].Add(e.Message.Usage)
 		if e.Message.Agent != r.stepAgent() {
@@ -388,6 +404,20 @@ func (r *Recorder) writeEvent(e team.Event) error {
 	return r.writeLine(line)
 }
 
+// writeCellFinished appends e's line to events.jsonl, with its outputs
+// encoded already.
+func (r *Recorder) writeCellFinished(e cell.Finished, outputs []byte) error {
+	if r.rebuilding {
+		return nil
+	}
+	line, err := appendCellFinished(r.line[:0], e, r.now(), outputs)
+	if err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	r.line = line
+	return r.writeLine(line)
+}
+
 // Mirror has every line the Recorder writes to events.jsonl, from the
 // run_started line on, written to w too: the --json stream, byte for byte
 // the file's lines. Write errors on w are ignored.
@@ -494,7 +524,7 @@ func (r *Recorder) addCell(c nbCell) {
 	r.cells = append(r.cells, c)
 }
 
-func (r *Recorder) cellFinished(c cell.Cell) {
+func (r *Recorder) cellFinished(c cell.Cell, outputs []byte) int {
 	status := c.Status()
 	var nc nbCell
 	if status == cell.Skipped {
@@ -503,7 +533,7 @@ func (r *Recorder) cellFinished(c cell.Cell) {
 		nc = nbCell{id: cellID(c.Index), kind: "markdown", source: fmt.Sprintf(
 			"*Cell %d was skipped (%s).*\n\n%s%s\n%s\n%s", c.Index, skipReason(c), f, lang, strings.TrimRight(c.Code, "\n"), f)}
 	} else {
-		nc = nbCell{id: cellID(c.Index), kind: "code", source: c.Code, outputs: c.Outputs()}
+		nc = nbCell{id: cellID(c.Index), kind: "code", source: c.Code, outputs: outputs}
 		if c.Result != nil && c.Result.ExecutionCount > 0 {
 			n := c.Result.ExecutionCount
 			nc.count = &n
@@ -527,6 +557,7 @@ func (r *Recorder) cellFinished(c cell.Cell) {
 	}
 	s := req.steps[len(req.steps)-1]
 	s.cells = append(s.cells, stepCell{index: c.Index, status: string(status)})
+	return i
 }
 
 func skipReason(c cell.Cell) string {
