@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -16,13 +15,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/analyst-dev/analyst/internal/human"
 	"github.com/analyst-dev/analyst/internal/localgw"
+	"github.com/analyst-dev/analyst/internal/proc"
 	"github.com/analyst-dev/analyst/internal/record"
 	"github.com/analyst-dev/analyst/internal/redact"
 	"github.com/analyst-dev/analyst/jupyter"
@@ -333,8 +332,7 @@ const (
 
 // ownerProcess is this process as a kernel's owner: "host:pid".
 func ownerProcess() string {
-	host, _ := os.Hostname()
-	return host + ":" + strconv.Itoa(os.Getpid())
+	return proc.Host() + ":" + strconv.Itoa(os.Getpid())
 }
 
 // ownerAlive reports whether the process a kernel's mark names is alive.
@@ -343,11 +341,7 @@ func ownerProcess() string {
 func ownerAlive(owner string) bool {
 	host, pidText, ok := strings.Cut(owner, ":")
 	pid, err := strconv.Atoi(pidText)
-	if me, _ := os.Hostname(); !ok || err != nil || host != me {
-		return false
-	}
-	err = syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return ok && err == nil && host == proc.Host() && proc.Alive(pid)
 }
 
 // kernelUsername is KERNEL_USERNAME from the environment, else the login

@@ -1,13 +1,14 @@
 package localgw
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/analyst-dev/analyst/internal/proc"
 )
 
 // runtimePrefix begins the name of a runtime directory a Gateway makes for
@@ -21,13 +22,7 @@ const runtimePrefix = "analyst-jupyter-runtime-"
 // newRuntimeDir makes a runtime directory in the temporary directory whose
 // name records this process as its owner.
 func newRuntimeDir() (string, error) {
-	return os.MkdirTemp("", runtimePrefix+strconv.Itoa(os.Getpid())+"-"+hostname()+"-")
-}
-
-// hostname is this system's name, "" when unknown.
-func hostname() string {
-	h, _ := os.Hostname()
-	return h
+	return os.MkdirTemp("", runtimePrefix+strconv.Itoa(os.Getpid())+"-"+proc.Host()+"-")
 }
 
 // removeStale removes the runtime directories in dir that this user's
@@ -43,10 +38,10 @@ func removeStale(dir string) []string {
 		return nil
 	}
 	var removed []string
-	me := hostname()
+	me := proc.Host()
 	for _, e := range entries {
 		pid, host, ok := runtimeOwner(e.Name())
-		if !ok || host != me || !e.IsDir() || processAlive(pid) || !ownedByMe(filepath.Join(dir, e.Name())) {
+		if !ok || host != me || !e.IsDir() || proc.Alive(pid) || !ownedByMe(filepath.Join(dir, e.Name())) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
@@ -71,15 +66,6 @@ func runtimeOwner(name string) (pid int, host string, ok bool) {
 		return 0, "", false
 	}
 	return pid, rest[:i], true
-}
-
-// processAlive reports whether a process with the pid runs (as any user).
-func processAlive(pid int) bool {
-	if pid == os.Getpid() {
-		return true
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // ownedByMe reports whether this user owns the file at path.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/analyst-dev/analyst/internal/proc"
 )
 
 // The runtime folder of a gateway whose analyst is gone is removed; a live
@@ -18,7 +20,7 @@ func TestRemoveStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	host := hostname()
+	host := proc.Host()
 	deadPid := strconv.Itoa(dead.Process.Pid)
 	deadDir := filepath.Join(dir, runtimePrefix+deadPid+"-"+host+"-123")
 	keep := []string{

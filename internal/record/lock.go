@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/analyst-dev/analyst/internal/proc"
 )
 
 // LockFile is the file that marks a records directory as in use by a
@@ -51,20 +53,11 @@ func lock(dir string) (unlock func(), err error) {
 		}
 		b, rerr := os.ReadFile(path)
 		pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
-		if rerr == nil && perr == nil && alive(pid) {
+		if rerr == nil && perr == nil && proc.Alive(pid) {
 			return nil, &ErrLocked{Dir: dir, PID: pid}
 		}
 		// Stale (its process is gone) or half-written: take it over.
 		os.Remove(path)
 	}
 	return nil, fmt.Errorf("record: lock %s: the lock file keeps changing", dir)
-}
-
-// alive reports whether a process with the pid exists.
-func alive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
