@@ -16,7 +16,8 @@ const (
 	// probeCall is an executeCall that is not a user's cell: a kernel
 	// death reported by the server does not fail it.
 	probeCall
-	// infoCall ends with a kernel_info_reply.
+	// infoCall ends when both its kernel_info_reply and its status idle
+	// arrived: the status proves that the connection's IOPub is subscribed.
 	infoCall
 )
 
@@ -126,7 +127,7 @@ func (c *call) handle(m *inMessage) {
 	}
 	switch m.Header.MsgType {
 	case "kernel_info_reply":
-		c.gotReply, c.gotIdle = true, true
+		c.gotReply = true
 	case "status":
 		var sc statusContent
 		if json.Unmarshal(m.Content, &sc) == nil && sc.ExecutionState == "idle" {
