@@ -238,6 +238,40 @@ func TestConnectWaitsForIOPub(t *testing.T) {
 	}
 }
 
+// TestGetKernelResentWhenUnanswered: the server loses the first GET of a
+// kernel, as Kernel Gateway 2.5 loses a request arriving as it restarts a
+// dead kernel; GetKernel sends it again on a new connection.
+func TestGetKernelResentWhenUnanswered(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		gets  int
+		ports []string
+	)
+	c := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		gets++
+		first := gets == 1
+		ports = append(ports, r.RemoteAddr)
+		mu.Unlock()
+		if first {
+			<-r.Context().Done() // never answered
+			return
+		}
+		aliveKernel(w, r)
+	}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k, err := c.GetKernel(ctx, fakeKernel)
+	if err != nil || k.ID != fakeKernel || k.ExecutionState != "busy" {
+		t.Fatalf("GetKernel = %+v, %v; want the kernel's model", k, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if gets != 2 || ports[0] == ports[1] {
+		t.Errorf("requests from %q; want 2, the second on a new connection", ports)
+	}
+}
+
 func TestOversizedFrameDropped(t *testing.T) {
 	const bound = 1 << 20
 	huge := strings.Repeat("y", 12<<20)

@@ -244,6 +244,12 @@ func connectAfterDeath(t *testing.T, c *jupyter.Client, round int) bool {
 	if _, err := s.Execute(ctx, "import os; os._exit(1)"); !errors.Is(err, jupyter.ErrKernelDied) {
 		t.Fatalf("round %d: os._exit(1): %v, want ErrKernelDied", round, err)
 	}
+	// Kernel Gateway 2 loses a request that arrives as it restarts the
+	// kernel (see TestGetKernelResentWhenUnanswered).
+	if _, err := c.GetKernel(ctx, k.ID); err != nil {
+		t.Errorf("round %d: get the kernel right after its death: %v", round, err)
+		return false
+	}
 	s.Close()
 	s, err = c.Connect(ctx, k.ID, jupyter.SessionOptions{CellTimeout: time.Minute})
 	if err != nil {
