@@ -39,6 +39,7 @@ bench: setup
 	$(GO) test -run '^$$' -bench PromptSize -benchtime 1x ./cmd/analyst/
 	$(GO) run ./bench/kernelbench
 	$(GO) run ./bench/scalebench
+	$(GO) run ./bench/recoverbench
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt: the files above need formatting'; exit 1; }

@@ -15,7 +15,8 @@ const (
 	// probeCall is an executeCall that is not a user's cell: a kernel
 	// death reported by the server does not fail it.
 	probeCall
-	// infoCall ends with a kernel_info_reply.
+	// infoCall ends when both its kernel_info_reply and its status idle
+	// arrived: the status proves that the connection's IOPub is subscribed.
 	infoCall
 )
 
@@ -98,7 +99,7 @@ func (c *call) handle(m *inMessage) {
 	mc := &m.Content
 	switch m.Header.MsgType {
 	case "kernel_info_reply":
-		c.gotReply, c.gotIdle = true, true
+		c.gotReply = true
 	case "status":
 		if mc.ok && mc.ExecutionState == "idle" {
 			c.gotIdle = true

@@ -41,23 +41,40 @@ func reply(parent, id, channel, msgType string, content any) wire {
 
 // readRequest reads one request and returns its msg_id and type ("" when
 // the client closed). It answers the kernel_info_request a new Session sends
-// on the control channel, as a kernel does, and reads on.
+// on the control channel, as a kernel does (the reply, then the status idle
+// on IOPub), and reads on.
 func readRequest(t *testing.T, conn *websocket.Conn) (id, msgType string) {
 	t.Helper()
 	for {
-		var m struct {
-			Header struct {
-				MsgID   string `json:"msg_id"`
-				MsgType string `json:"msg_type"`
-			} `json:"header"`
+		id, msgType = readHeader(conn)
+		if msgType != "kernel_info_request" {
+			return id, msgType
 		}
-		if err := conn.ReadJSON(&m); err != nil {
-			return "", ""
-		}
-		if m.Header.MsgType != "kernel_info_request" {
-			return m.Header.MsgID, m.Header.MsgType
-		}
-		_ = conn.WriteJSON(reply(m.Header.MsgID, "info-"+m.Header.MsgID, "control", "kernel_info_reply", wire{"status": "ok"}))
+		answerInfo(conn, id, true)
+	}
+}
+
+// readHeader reads one request and returns its msg_id and type ("" when
+// the client closed).
+func readHeader(conn *websocket.Conn) (id, msgType string) {
+	var m struct {
+		Header struct {
+			MsgID   string `json:"msg_id"`
+			MsgType string `json:"msg_type"`
+		} `json:"header"`
+	}
+	if err := conn.ReadJSON(&m); err != nil {
+		return "", ""
+	}
+	return m.Header.MsgID, m.Header.MsgType
+}
+
+// answerInfo answers the kernel_info_request id on the control channel, and
+// reports the kernel idle on IOPub if iopub.
+func answerInfo(conn *websocket.Conn, id string, iopub bool) {
+	_ = conn.WriteJSON(reply(id, "info-"+id, "control", "kernel_info_reply", wire{"status": "ok"}))
+	if iopub {
+		_ = conn.WriteJSON(reply(id, "idle-"+id, "iopub", "status", wire{"execution_state": "idle"}))
 	}
 }
 
@@ -75,6 +92,12 @@ func aliveKernel(w http.ResponseWriter, r *http.Request) {
 // fakeServer serves the kernel REST paths from a handler (aliveKernel when
 // nil) and the channels path from ws.
 func fakeServer(t *testing.T, rest http.HandlerFunc, ws func(conn *websocket.Conn, r *http.Request)) *jupyter.Client {
+	t.Helper()
+	return fakeServerLaunch(t, 300*time.Millisecond, rest, ws)
+}
+
+// fakeServerLaunch is fakeServer with a client whose LaunchTimeout is launch.
+func fakeServerLaunch(t *testing.T, launch time.Duration, rest http.HandlerFunc, ws func(conn *websocket.Conn, r *http.Request)) *jupyter.Client {
 	t.Helper()
 	up := websocket.Upgrader{}
 	mux := http.NewServeMux()
@@ -96,7 +119,7 @@ func fakeServer(t *testing.T, rest http.HandlerFunc, ws func(conn *websocket.Con
 	mux.HandleFunc("/", rest)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	c, err := jupyter.NewClient(jupyter.Config{URL: srv.URL, Token: "T", LaunchTimeout: 300 * time.Millisecond})
+	c, err := jupyter.NewClient(jupyter.Config{URL: srv.URL, Token: "T", LaunchTimeout: launch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +179,96 @@ func TestReconnectAfterDropMidCell(t *testing.T) {
 	defer mu.Unlock()
 	if len(sessions) != 2 || sessions[0] != sessions[1] || sessions[0] == "" {
 		t.Errorf("session ids = %q, want the same one twice", sessions)
+	}
+}
+
+// TestConnectWaitsForIOPub: the server subscribes a new connection's IOPub
+// late, as notebook 6.4 (Kernel Gateway 2.5) does right after a kernel died
+// (see Session.answering): the kernel answers on control, but the statuses
+// of the first two requests are lost. Connect asks again on the same
+// connection until a status arrives, and the first cell then gets its
+// status idle instead of waiting for it until the cell timeout.
+func TestConnectWaitsForIOPub(t *testing.T) {
+	var (
+		mu           sync.Mutex
+		dials, infos int
+	)
+	c := fakeServerLaunch(t, time.Minute, nil, func(conn *websocket.Conn, r *http.Request) {
+		mu.Lock()
+		dials++
+		mu.Unlock()
+		for requests := 1; ; requests++ {
+			id, msgType := readHeader(conn)
+			if msgType == "" {
+				return
+			}
+			subscribed := requests > 2
+			if msgType == "kernel_info_request" {
+				mu.Lock()
+				infos++
+				mu.Unlock()
+				answerInfo(conn, id, subscribed)
+				continue
+			}
+			_ = conn.WriteJSON(reply(id, "r-"+id, "shell", "execute_reply", wire{"status": "ok", "execution_count": 1}))
+			if subscribed {
+				_ = conn.WriteJSON(reply(id, "s-"+id, "iopub", "stream", wire{"name": "stdout", "text": "1\n"}))
+				_ = conn.WriteJSON(reply(id, "i-"+id, "iopub", "status", wire{"execution_state": "idle"}))
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := c.Connect(ctx, fakeKernel, jupyter.SessionOptions{CellTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Execute(ctx, "print(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != "ok" || res.Text() != "1\n" || res.TimedOut {
+		t.Errorf("status %q, text %q, timed out %v; want ok, \"1\\n\"", res.Status, res.Text(), res.TimedOut)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if dials != 1 || infos < 3 {
+		t.Errorf("%d connections, %d kernel_info requests; want 1 connection (the kernel answered: no reason to re-open it) and at least 3 requests", dials, infos)
+	}
+}
+
+// TestGetKernelResentWhenUnanswered: the server loses the first GET of a
+// kernel, as Kernel Gateway 2.5 loses a request arriving as it restarts a
+// dead kernel; GetKernel sends it again on a new connection.
+func TestGetKernelResentWhenUnanswered(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		gets  int
+		ports []string
+	)
+	c := fakeServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		gets++
+		first := gets == 1
+		ports = append(ports, r.RemoteAddr)
+		mu.Unlock()
+		if first {
+			<-r.Context().Done() // never answered
+			return
+		}
+		aliveKernel(w, r)
+	}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	k, err := c.GetKernel(ctx, fakeKernel)
+	if err != nil || k.ID != fakeKernel || k.ExecutionState != "busy" {
+		t.Fatalf("GetKernel = %+v, %v; want the kernel's model", k, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if gets != 2 || ports[0] == ports[1] {
+		t.Errorf("requests from %q; want 2, the second on a new connection", ports)
 	}
 }
 

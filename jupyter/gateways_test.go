@@ -2,6 +2,7 @@ package jupyter_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -193,6 +194,79 @@ func TestDeleteUnderLoad(t *testing.T) {
 	if t.Failed() {
 		t.Logf("server log:\n%s", srv.Log())
 	}
+}
+
+// deathRounds is how many kernels TestConnectRightAfterDeath kills: before
+// Connect waited for IOPub, about one round in three failed on Kernel
+// Gateway 2.
+const deathRounds = 6
+
+// TestConnectRightAfterDeath: a cell kills the kernel and a new Session
+// connects at once, while the server restarts the kernel (as one `analyst
+// exec --kernel-id` after another does), and its first cell runs. On Kernel
+// Gateway 2 such a connection's IOPub may be subscribed only after the
+// restarted kernel answered on control (see Session.answering); a cell sent
+// then got its reply but never its status idle, and timed out.
+func TestConnectRightAfterDeath(t *testing.T) {
+	srv, c := newClient(t)
+	for round := range deathRounds {
+		if !connectAfterDeath(t, c, round) {
+			t.Logf("server log:\n%s", srv.Log())
+			return
+		}
+	}
+}
+
+// connectAfterDeath is one round of TestConnectRightAfterDeath: it reports
+// whether it passed.
+func connectAfterDeath(t *testing.T, c *jupyter.Client, round int) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	k, err := c.StartKernel(ctx, jupyter.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.DeleteKernel(context.WithoutCancel(ctx), k.ID)
+	s, err := c.Connect(ctx, k.ID, jupyter.SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Once the server has seen the kernel's status, it keeps "busy", the
+	// state of the cell that kills the kernel, until the restarted kernel
+	// reports: the state in which notebook 6.4 skips its own check of a new
+	// connection.
+	waitFor(t, ctx, "the server to see the kernel's status", func() bool {
+		run(t, s, "pass")
+		m, err := c.GetKernel(ctx, k.ID)
+		return err == nil && m.ExecutionState == "idle"
+	})
+	if _, err := s.Execute(ctx, "import os; os._exit(1)"); !errors.Is(err, jupyter.ErrKernelDied) {
+		t.Fatalf("round %d: os._exit(1): %v, want ErrKernelDied", round, err)
+	}
+	// Kernel Gateway 2 loses a request that arrives as it restarts the
+	// kernel (see TestGetKernelResentWhenUnanswered).
+	if _, err := c.GetKernel(ctx, k.ID); err != nil {
+		t.Errorf("round %d: get the kernel right after its death: %v", round, err)
+		return false
+	}
+	s.Close()
+	s, err = c.Connect(ctx, k.ID, jupyter.SessionOptions{CellTimeout: time.Minute})
+	if err != nil {
+		t.Errorf("round %d: connect right after the death: %v", round, err)
+		return false
+	}
+	defer s.Close()
+	res, err := s.Execute(ctx, "print(6 * 7)")
+	if err != nil {
+		t.Errorf("round %d: first cell after the death: %v", round, err)
+		return false
+	}
+	if res.Text() != "42\n" || res.TimedOut {
+		t.Errorf("round %d: first cell after the death: text %q, timed out %v; want \"42\\n\"", round, res.Text(), res.TimedOut)
+		return false
+	}
+	return true
 }
 
 // cutter is a TCP proxy to the server that can cut every connection open

@@ -161,14 +161,30 @@ func kernelPath(id string) string {
 	return "/api/kernels/" + url.PathEscape(id)
 }
 
+// getAnswerWait is how long one GET of a kernel may go unanswered before it
+// is sent again, up to maxGetSends times: Kernel Gateway 2.5 loses a request
+// that arrives as it restarts a dead kernel, with the connection it came on
+// ("RuntimeError: Cannot enter into task" in its log), and the client asks
+// about the kernel just then.
+const (
+	getAnswerWait = 5 * time.Second
+	maxGetSends   = 6
+)
+
 // GetKernel returns a kernel's model. An unknown kernel gives an error
 // wrapping [ErrKernelNotFound].
 func (c *Client) GetKernel(ctx context.Context, id string) (Kernel, error) {
-	var m kernelModel
-	if err := c.do(ctx, requestTimeout, fmt.Sprintf("get kernel %s", id), http.MethodGet, kernelPath(id), nil, &m, ErrKernelNotFound); err != nil {
-		return Kernel{}, err
+	op := fmt.Sprintf("get kernel %s", id)
+	for sent := 1; ; sent++ {
+		var m kernelModel
+		err := c.do(ctx, getAnswerWait, op, http.MethodGet, kernelPath(id), nil, &m, ErrKernelNotFound)
+		if err == nil {
+			return m.kernel(), nil
+		}
+		if sent == maxGetSends || !deleteUnanswered(ctx, err) {
+			return Kernel{}, err
+		}
 	}
-	return m.kernel(), nil
 }
 
 // InterruptKernel interrupts the kernel's running cell. The cell ends with

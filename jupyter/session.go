@@ -45,6 +45,13 @@ const (
 	// minBackoff and maxBackoff bound the wait between reconnect attempts.
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 2 * time.Second
+
+	// statusWait is how long a new connection's kernel_info replies may come
+	// without their status on IOPub before the connection is used anyway:
+	// a kernel that never reports its status for a control request works
+	// on, while a subscription that missed the kernel's start is up long
+	// before.
+	statusWait = 5 * time.Second
 )
 
 // ErrSessionClosed is returned by calls on a closed Session.
@@ -140,37 +147,81 @@ func (c *Client) Connect(ctx context.Context, kernelID string, opts SessionOptio
 	return s, nil
 }
 
-// answering waits until the kernel answers a kernel_info_request on the
-// control channel of the new connection, re-opening it when no answer
-// comes: a connection opened while the server restarts a dead kernel may be
-// bound to the dead kernel's ports and never get an answer (Jupyter Server
-// 1.x). The control channel answers even while the kernel runs a cell.
+// answering waits until the kernel answers on the new connection: a
+// kernel_info_request on the control channel gets its reply, and its status
+// reaches us on IOPub. The control channel answers even while the kernel
+// runs a cell.
+//
+// Both halves matter. A connection opened while the server restarts a dead
+// kernel may be bound to the dead kernel's channels and get no answer at all
+// (Jupyter Server 1.x): it is re-opened. And a server subscribes a new
+// connection's IOPub to the kernel asynchronously. Notebook 6.4 (under
+// Kernel Gateway 2.5) opens the connection's ZeroMQ sockets at once, while
+// the restarted kernel does not listen yet, and each socket reconnects on its
+// own 100 ms timer; it verifies the subscription (its "nudge") only when the
+// kernel's last recorded state is not busy, and after a cell killed the
+// kernel that state is the dead kernel's "busy". So the control socket may
+// get through while what the kernel publishes first is lost, and a cell sent
+// then would get its execute_reply but never its status idle. A reply
+// without its status is asked for again on the same connection, until the
+// subscription is up.
 func (s *Session) answering(ctx context.Context) error {
+	var replyOnly time.Time // when a reply first came without its status
+	ping := func(ctx context.Context, wait time.Duration) (bool, error) {
+		conn, err := s.current(ctx)
+		if err != nil {
+			return false, err
+		}
+		req := newMessage(s.sid(), "control", "kernel_info_request", struct{}{})
+		c := newCall(req.Header.MsgID, infoCall, 1<<20)
+		err = s.await(ctx, conn, req, c, wait)
+		replied := c.replied()
+		if err != nil && replied {
+			// A kernel that never reports its status for a control request
+			// (ipykernel always does) is taken as answering after a while.
+			if replyOnly.IsZero() {
+				replyOnly = time.Now()
+			} else if time.Since(replyOnly) >= statusWait {
+				return true, nil
+			}
+		}
+		return replied, err
+	}
+	if err := s.untilAnswered(ctx, time.Second, 4*time.Second, ping); err != nil {
+		return fmt.Errorf("connect to kernel %s: %w", s.kernelID, err)
+	}
+	return nil
+}
+
+// untilAnswered repeats attempt, which sends the kernel a request and waits
+// up to wait (from first, doubling up to most) for its answer, until one is
+// answered, within the client's LaunchTimeout. An attempt that got no reply
+// at all re-opens the connection before the next: it may be bound to a dead
+// kernel's channels. One that got its reply but not its status is repeated
+// on the same connection: the kernel is there, and re-opening would only
+// start another subscription.
+func (s *Session) untilAnswered(ctx context.Context, first, most time.Duration, attempt func(ctx context.Context, wait time.Duration) (replied bool, err error)) error {
 	ctx, cancel := context.WithTimeout(ctx, s.c.launchTimeout)
 	defer cancel()
-	wait := time.Second
-	for {
-		err := s.ping(ctx, wait)
+	for wait := first; ; wait = min(2*wait, most) {
+		replied, err := attempt(ctx, wait)
 		if err == nil {
 			return nil
 		}
 		if ctx.Err() != nil || errors.Is(err, ErrSessionClosed) || errors.Is(err, ErrKernelNotFound) || errors.Is(err, ErrUnauthorized) {
-			return fmt.Errorf("connect to kernel %s: %w", s.kernelID, err)
+			return err
 		}
-		s.redial()
-		wait = min(2*wait, 4*time.Second)
+		if !replied {
+			s.redial()
+		}
 	}
 }
 
-// ping sends a kernel_info_request on the control channel and waits up to
-// wait for the reply.
-func (s *Session) ping(ctx context.Context, wait time.Duration) error {
-	conn, err := s.current(ctx)
-	if err != nil {
-		return err
-	}
-	req := newMessage(s.sid(), "control", "kernel_info_request", struct{}{})
-	return s.await(ctx, conn, req, newCall(req.Header.MsgID, infoCall, 1<<20), wait)
+// replied reports whether the reply to the call's request arrived.
+func (c *call) replied() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gotReply
 }
 
 // KernelID returns the id of the Session's kernel.
@@ -304,23 +355,15 @@ func (s *Session) redial() {
 	}
 }
 
-// waitUsable re-opens the connection until the kernel answers an
-// empty cell on it, within the client's LaunchTimeout.
+// waitUsable re-opens the connection, under a new session id, and waits
+// until the kernel answers an empty cell on it, within the client's
+// LaunchTimeout.
 func (s *Session) waitUsable(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.c.launchTimeout)
-	defer cancel()
-	wait := 250 * time.Millisecond
-	for {
-		s.redial()
-		err := s.probe(ctx, wait)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil || errors.Is(err, ErrSessionClosed) || errors.Is(err, ErrKernelNotFound) || errors.Is(err, ErrUnauthorized) {
-			return fmt.Errorf("wait for kernel %s: %w", s.kernelID, err)
-		}
-		wait = min(2*wait, 2*time.Second)
+	s.redial()
+	if err := s.untilAnswered(ctx, 250*time.Millisecond, 2*time.Second, s.probe); err != nil {
+		return fmt.Errorf("wait for kernel %s: %w", s.kernelID, err)
 	}
+	return nil
 }
 
 // markBroken records that the connection cannot be re-opened and fails
@@ -596,16 +639,27 @@ func (s *Session) Restart(ctx context.Context) error {
 }
 
 // probe runs an empty silent cell and waits up to wait for both its reply
-// (shell) and its status idle (IOPub), proving both channels work.
-func (s *Session) probe(ctx context.Context, wait time.Duration) error {
-	_, err := s.ask(ctx, "", wait)
-	return err
+// (shell) and its status idle (IOPub), proving both channels work. It
+// reports whether the reply came.
+func (s *Session) probe(ctx context.Context, wait time.Duration) (replied bool, err error) {
+	c, err := s.silent(ctx, "", wait)
+	return c != nil && c.replied(), err
 }
 
 // ask runs code as a silent cell and waits up to wait for its result. Unlike
 // Execute it never interrupts the kernel: a kernel busy with someone else's
 // cell is left alone.
 func (s *Session) ask(ctx context.Context, code string, wait time.Duration) (*Result, error) {
+	c, err := s.silent(ctx, code, wait)
+	if err != nil {
+		return nil, err
+	}
+	return c.finish()
+}
+
+// silent sends code as a silent cell and waits up to wait for its call to
+// end; the call is nil when there is no connection to send it on.
+func (s *Session) silent(ctx context.Context, code string, wait time.Duration) (*call, error) {
 	conn, err := s.current(ctx)
 	if err != nil {
 		return nil, err
@@ -616,10 +670,7 @@ func (s *Session) ask(ctx context.Context, code string, wait time.Duration) (*Re
 		UserExpressions: map[string]any{},
 	})
 	c := newCall(req.Header.MsgID, probeCall, 1<<20)
-	if err := s.await(ctx, conn, req, c, wait); err != nil {
-		return nil, err
-	}
-	return c.finish()
+	return c, s.await(ctx, conn, req, c, wait)
 }
 
 // await sends req and waits up to wait for its call c to end.
