@@ -17,16 +17,27 @@ func (s *Session) SetEnv(ctx context.Context, name, value string) error {
 // Env reads an environment variable of the kernel's process with a silent
 // cell; "" when it is not set.
 func (s *Session) Env(ctx context.Context, name string) (string, error) {
-	res, err := s.execute(ctx, envCode(name), true)
+	return s.printed(ctx, name, envCode(name))
+}
+
+// Cwd returns the kernel's working directory, read with a silent cell.
+func (s *Session) Cwd(ctx context.Context) (string, error) {
+	return s.printed(ctx, "the working directory", "print(__import__('os').getcwd(), end='')")
+}
+
+// printed runs code, which prints what, with a silent cell and returns what
+// it printed.
+func (s *Session) printed(ctx context.Context, what, code string) (string, error) {
+	res, err := s.execute(ctx, code, true)
 	switch {
 	case err == nil && res.Status == "aborted":
-		return "", fmt.Errorf("read %s: the kernel aborted the request", name)
+		return "", fmt.Errorf("read %s: the kernel aborted the request", what)
 	case err != nil:
-		return "", fmt.Errorf("read %s: %w", name, err)
+		return "", fmt.Errorf("read %s: %w", what, err)
 	case res.Error != nil:
-		return "", fmt.Errorf("read %s: %w", name, res.Error)
+		return "", fmt.Errorf("read %s: %w", what, res.Error)
 	case res.TimedOut:
-		return "", fmt.Errorf("read %s: the kernel did not answer in time", name)
+		return "", fmt.Errorf("read %s: the kernel did not answer in time", what)
 	}
 	return strings.TrimSpace(res.Text()), nil
 }

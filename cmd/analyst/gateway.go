@@ -378,6 +378,10 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// runsDir is the directory, in a remote gateway's kernel directory, that
+// holds each run's own directory.
+const runsDir = "analyst-runs"
+
 // dataDir says where a run's data files go in the kernel. A remote
 // gateway's kernels get a directory of the run's own (returned), so that
 // runs sharing the gateway never see or replace each other's files. The
@@ -386,7 +390,7 @@ func isLoopback(host string) bool {
 // already, unless force.
 func (g *gatewayFlags) dataDir(data []string, force bool, label string) (string, error) {
 	if firstNonEmpty(g.url, os.Getenv(envGatewayURL)) != "" {
-		return "analyst-runs/" + label + "-" + time.Now().UTC().Format("20060102T150405Z") + "-" + randomHex(3), nil
+		return runsDir + "/" + label + "-" + time.Now().UTC().Format("20060102T150405Z") + "-" + randomHex(3), nil
 	}
 	workdir := g.workdir
 	if workdir == "" {

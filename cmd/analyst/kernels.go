@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -132,6 +133,11 @@ func pruneKernels(ctx context.Context, io *console.IO, c *jupyter.Client, opts p
 			deleted++
 			fmt.Fprintln(io.Out, termsafe.Line(k.ID))
 			continue
+		}
+		if !opts.all {
+			if dir := removeRunData(ctx, c, k.ID); dir != "" {
+				fmt.Fprintf(io.Err, "analyst: removed %s, the data directory of kernel %s\n", termsafe.Line(dir), termsafe.Line(k.ID))
+			}
 		}
 		if err := c.DeleteKernel(ctx, k.ID); err != nil && !errors.Is(err, jupyter.ErrKernelNotFound) {
 			errs = append(errs, err)
@@ -281,6 +287,28 @@ func orphan(ctx context.Context, c *jupyter.Client, k jupyter.Kernel) string {
 		return "its analyst (" + owner + ") is still running"
 	}
 	return ""
+}
+
+// removeRunData removes the run's own data directory (see dataDir) that an
+// orphan of analyst's works in, and returns its path: a run killed on a
+// remote gateway leaves its data files there. A kernel working anywhere
+// else is left as it is, and so is one that does not answer: "" then.
+func removeRunData(ctx context.Context, c *jupyter.Client, id string) string {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	s, err := c.Connect(ctx, id, jupyter.SessionOptions{CellTimeout: probeTimeout})
+	if err != nil {
+		return ""
+	}
+	defer s.Close()
+	cwd, err := s.Cwd(ctx)
+	if err != nil || !strings.HasPrefix(cwd, "/") || path.Base(path.Dir(cwd)) != runsDir {
+		return ""
+	}
+	if s.RemoveAll(ctx, cwd) != nil {
+		return ""
+	}
+	return cwd
 }
 
 // newKernelsStartCmd is `kernels start`.

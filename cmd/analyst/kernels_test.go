@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -78,9 +80,21 @@ func TestPruneAfterKill9(t *testing.T) {
 	}
 	ks0.Close()
 
+	// The killed run worked in a directory of its own on the gateway:
+	// prune removes it with the kernel.
+	runDirs, err := filepath.Glob(filepath.Join(js.Dir, runsDir, "run-*"))
+	if err != nil || len(runDirs) != 1 {
+		t.Fatalf("the run's data directories on the gateway: %q (%v), want one", runDirs, err)
+	}
 	code, out, errs := runCLI(t, ctx, append([]string{"kernels", "prune"}, gw...)...)
 	if code != 0 || !strings.Contains(errs, "pruned 1 kernel(s)") || strings.Contains(out, foreign.ID) || strings.Contains(out, live.ID) || strings.Contains(out, keptID) {
 		t.Fatalf("prune: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if want := fmt.Sprintf("analyst: removed %s, the data directory of kernel %s\n", runDirs[0], strings.TrimSpace(out)); !strings.Contains(errs, want) {
+		t.Errorf("prune's stderr %q lacks %q", errs, want)
+	}
+	if _, err := os.Stat(runDirs[0]); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s is still there after prune (%v)", runDirs[0], err)
 	}
 	ks := mustList(t, c)
 	if len(ks) != 3 {
