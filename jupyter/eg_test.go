@@ -422,3 +422,18 @@ func TestEnterpriseGatewayLimitCrashError(t *testing.T) {
 		t.Errorf("list: err = %v, want an HTTP 500 that is no resource limit and shows no traceback", err)
 	}
 }
+
+// TestEnterpriseGatewayLimitCrashWithoutTraceback: a gateway that names the
+// exception in its message and sends no traceback keeps its message.
+func TestEnterpriseGatewayLimitCrashWithoutTraceback(t *testing.T) {
+	c := fakeGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"reason": "Internal Server Error", "message": "AttributeError: 'RemoteKernelManager' object has no attribute 'last_activity'"}`)
+	}), time.Second)
+	_, err := c.StartKernel(context.Background(), jupyter.StartOptions{})
+	want := `start kernel "python3": HTTP 500 Internal Server Error: AttributeError: 'RemoteKernelManager' object has no attribute 'last_activity' (` + jupyter.ErrResourceLimit.Error() + ")"
+	if !errors.Is(err, jupyter.ErrResourceLimit) || err.Error() != want {
+		t.Errorf("start: err = %v\nwant %s", err, want)
+	}
+}

@@ -174,8 +174,11 @@ func newHTTPError(op string, resp *http.Response, secret string) *HTTPError {
 	}
 	e.kind = classify(e, traceback)
 	if e.kind == ErrResourceLimit && e.Status == http.StatusInternalServerError {
-		// "Unknown server error" says nothing: name the exception.
-		e.Message = clean(lastLine(traceback), secret)
+		// "Unknown server error" says nothing: name the exception, when
+		// the body has a traceback to name it.
+		if l := clean(lastLine(traceback), secret); l != "" {
+			e.Message = l
+		}
 	}
 	return e
 }
