@@ -121,7 +121,7 @@ wait:
 	}
 
 	res, err := c.finish()
-	redact(res, s.opts.Redact)
+	redact(res, s.opts.Redact, c.onOutput != nil && c.redact != nil)
 	res.Duration = time.Since(start)
 	res.TimedOut = timedOut
 	res.Canceled = canceled

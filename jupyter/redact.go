@@ -5,11 +5,17 @@ package jupyter
 // metadata (base64 images too: a secret put there verbatim would otherwise
 // reach the notebook). Streams are scrubbed once merged, so that a secret
 // split between two chunks is found.
-func redact(res *Result, f func(string) string) {
+// When reported, the MIME bundles were already redacted in place as they
+// were reported (see call.report: the bundle's maps are the ones the result
+// keeps), and are not scrubbed again.
+func redact(res *Result, f func(string) string, reported bool) {
 	if f == nil || res == nil {
 		return
 	}
 	for i := range res.Outputs {
+		if reported && res.Outputs[i].Data != nil {
+			continue
+		}
 		redactOutput(&res.Outputs[i], f)
 	}
 	if e := res.Error; e != nil {

@@ -2,7 +2,9 @@ package jupyter_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/analyst-dev/analyst/jupyter"
@@ -11,9 +13,32 @@ import (
 // TestRedact: SessionOptions.Redact scrubs every text a cell produced, a
 // stream's text after its chunks are merged (the secret is written in two
 // flushed halves), MIME values and metadata, and the exception.
+// TestRedact runs a cell that shows a secret every way, without and with
+// OnOutput (which sees outputs redacted as they come): the result holds
+// none of it, and each string of a MIME bundle is scrubbed once.
 func TestRedact(t *testing.T) {
+	for _, live := range []bool{false, true} {
+		t.Run(fmt.Sprintf("OnOutput=%v", live), func(t *testing.T) { testRedact(t, live) })
+	}
+}
+
+func testRedact(t *testing.T, live bool) {
 	const secret = "SENTINEL-secret-4e1f"
-	_, s := newSession(t, jupyter.SessionOptions{Redact: strings.NewReplacer(secret, "[gone]").Replace})
+	replace := strings.NewReplacer(secret, "[gone]").Replace
+	var mu sync.Mutex
+	htmlScrubs := 0
+	opts := jupyter.SessionOptions{Redact: func(s string) string {
+		if strings.HasPrefix(s, "<b>") {
+			mu.Lock()
+			htmlScrubs++
+			mu.Unlock()
+		}
+		return replace(s)
+	}}
+	if live {
+		opts.OnOutput = func(jupyter.Output) {}
+	}
+	_, s := newSession(t, opts)
 	res := run(t, s, `import sys
 s = 'SENTINEL-' + 'secret-4e1f'
 sys.stdout.write(s[:5]); sys.stdout.flush()
@@ -45,6 +70,9 @@ raise ValueError('bad ' + s)`)
 	}
 	if res.Error == nil || res.Error.Value != "bad [gone]" || !strings.Contains(res.Outputs[2].Text, "ValueError: bad [gone]") {
 		t.Errorf("error = %+v, output %q", res.Error, res.Outputs[2].Text)
+	}
+	if htmlScrubs != 1 {
+		t.Errorf("the text/html string was scrubbed %d times, want once", htmlScrubs)
 	}
 }
 
