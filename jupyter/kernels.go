@@ -181,7 +181,7 @@ func (c *Client) GetKernel(ctx context.Context, id string) (Kernel, error) {
 		if err == nil {
 			return m.kernel(), nil
 		}
-		if sent == maxGetSends || !deleteUnanswered(ctx, err) {
+		if sent == maxGetSends || !noAnswer(ctx, err) {
 			return Kernel{}, err
 		}
 	}
@@ -214,7 +214,7 @@ func (c *Client) DeleteKernel(ctx context.Context, id string) error {
 	wait := 100 * time.Millisecond
 	for unanswered := 0; ; {
 		err := c.do(ctx, deleteAnswerWait, op, http.MethodDelete, kernelPath(id), nil, nil, ErrKernelNotFound)
-		if deleteUnanswered(ctx, err) {
+		if noAnswer(ctx, err) {
 			if c.kernelGone(ctx, id) {
 				return nil // the delete went through; only its answer was lost
 			}

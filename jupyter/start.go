@@ -361,8 +361,8 @@ func (c *Client) kernelGone(ctx context.Context, id string) bool {
 	return errors.Is(err, ErrKernelNotFound)
 }
 
-// deleteUnanswered reports whether err is a request that got no answer in
+// noAnswer reports whether err is a request that got no answer in
 // time, while ctx still has time.
-func deleteUnanswered(ctx context.Context, err error) bool {
+func noAnswer(ctx context.Context, err error) bool {
 	return ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded)
 }

@@ -522,11 +522,9 @@ func (u *upload) abort(ctx context.Context) bool {
 // removeTmp removes the temporary file with a cell, even after ctx was
 // cancelled. The caller must not hold the session's turn.
 func (u *upload) removeTmp(ctx context.Context) {
-	s := u.s
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), uploadCleanupWait)
 	defer cancel()
-	code := fmt.Sprintf("__import__('os').remove(%s) if __import__('os').path.exists(%s) else None", pyString(u.tmp), pyString(u.tmp))
-	_, _ = s.execute(ctx, code, true)
+	_ = u.s.Remove(ctx, u.tmp)
 }
 
 // writeBinary sends m as a binary WebSocket message (the servers'
