@@ -22,8 +22,7 @@ var figureMIME = map[string]string{".png": "image/png", ".jpg": "image/jpeg", ".
 // reportHTML renders report.html from the same view as report.md. Every text
 // is escaped by html/template; figures are read from the records and
 // embedded as data: URLs, so the file opens anywhere without its folder.
-func (r *Recorder) reportHTML() ([]byte, error) {
-	v := r.view()
+func (r *Recorder) reportHTML(v reportView) ([]byte, error) {
 	figures := map[string]template.URL{}
 	for _, req := range v.Requests {
 		for _, f := range req.Figures {
