@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/analyst-dev/analyst/internal/termsafe"
 )
@@ -49,7 +48,6 @@ func (r *Recorder) reportHTML(v reportView) ([]byte, error) {
 var reportTemplate = template.Must(template.New(ReportHTMLFile).Funcs(template.FuncMap{
 	"group": func(n int64) string { return group(int(n)) },
 	"add":   func(a, b int) int { return a + b },
-	"lines": func(s string) []string { return strings.Split(s, "\n") },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
