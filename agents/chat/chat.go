@@ -79,13 +79,10 @@ func (a *Agent) prompt(history []team.Message, budget int) []llm.Message {
 		}
 		msg := llm.Message{Role: role, Content: content}
 		switch {
-		case m.Agent == team.UserAgent:
+		case m.Agent == team.UserAgent || pinNext:
+			// A request, or the first answer to one: a pinned step.
 			steps = append(steps, Step{Msgs: []llm.Message{msg}, Pinned: true, Asked: m.Content})
-			open, pinNext = false, true
-			continue
-		case pinNext:
-			steps = append(steps, Step{Msgs: []llm.Message{msg}, Pinned: true, Asked: m.Content})
-			open, pinNext = false, false
+			open, pinNext = false, m.Agent == team.UserAgent
 			continue
 		case !open:
 			steps = append(steps, Step{})
