@@ -236,8 +236,10 @@ var summaryLabel = regexp.MustCompile(`(?i)^\s*(?:#+[ \t]*(?:final\s+)?summary[ 
 // summaryText is the planner's summary without a leading label.
 func summaryText(s string) string {
 	s = strings.TrimSpace(s)
-	if t := strings.TrimSpace(summaryLabel.ReplaceAllString(s, "")); t != "" && summaryLabel.MatchString(s) {
-		return t
+	if loc := summaryLabel.FindStringIndex(s); loc != nil {
+		if t := strings.TrimSpace(s[loc[1]:]); t != "" {
+			return t
+		}
 	}
 	return s
 }
