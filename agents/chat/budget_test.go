@@ -63,7 +63,7 @@ func TestPromptCompactsOldSteps(t *testing.T) {
 	all := fmt.Sprint(got)
 	for _, want := range []string{
 		"Find the answer.", // the request
-		"Plan: look at the data, then compute the answer.", // the plan
+		h[1].Content,       // the plan, in full: its first line alone is what a compacted step keeps
 		"- ran: answer = 4242.42 | [cell 1] ok printed: answer: 4242.42\n- asked: Sub-task 2: print table 2. | ran: t2 = table(2) | [cell 2] ok printed: row of table 2\n", // old steps, compacted
 		"[cell 38] ok, execution count 38", "[cell 39] ok", "[cell 40] ok", // the last steps in full
 		StateHeading + "\nanswer: float = 4242.42\nt40: DataFrame 200x3", // the latest state card

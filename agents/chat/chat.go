@@ -79,13 +79,10 @@ func (a *Agent) prompt(history []team.Message, budget int) []llm.Message {
 		}
 		msg := llm.Message{Role: role, Content: content}
 		switch {
-		case m.Agent == team.UserAgent:
+		case m.Agent == team.UserAgent || pinNext:
+			// A request, or the first answer to one: a pinned step.
 			steps = append(steps, Step{Msgs: []llm.Message{msg}, Pinned: true, Asked: m.Content})
-			open, pinNext = false, true
-			continue
-		case pinNext:
-			steps = append(steps, Step{Msgs: []llm.Message{msg}, Pinned: true, Asked: m.Content})
-			open, pinNext = false, false
+			open, pinNext = false, m.Agent == team.UserAgent
 			continue
 		case !open:
 			steps = append(steps, Step{})
@@ -103,15 +100,20 @@ func (a *Agent) prompt(history []team.Message, budget int) []llm.Message {
 		}
 	}
 	head := []llm.Message{{Role: "system", Content: a.System}}
-	var tail []llm.Message
-	if state != "" {
-		tail = []llm.Message{{Role: "user", Content: StateHeading + "\n" + state}}
-	}
-	return joinUsers(Fit(head, steps, tail, budget))
+	return joinUsers(Fit(head, steps, StateTail(state), budget))
 }
 
 // StateHeading introduces the kernel state card in a prompt.
 const StateHeading = "[kernel state: the user's variables after the latest cell]"
+
+// StateTail is the end of a prompt that shows the kernel state card: a user
+// message, or none when state is "".
+func StateTail(state string) []llm.Message {
+	if state == "" {
+		return nil
+	}
+	return []llm.Message{{Role: "user", Content: StateHeading + "\n" + state}}
+}
 
 // joinUsers joins consecutive user messages.
 func joinUsers(msgs []llm.Message) []llm.Message {

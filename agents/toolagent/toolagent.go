@@ -201,9 +201,5 @@ func (a *Agent) prompt(budget int) []llm.Message {
 			steps = append(steps, chat.Step{Msgs: []llm.Message{m}, Pinned: true, Asked: m.Content})
 		}
 	}
-	var tail []llm.Message
-	if a.state != "" {
-		tail = []llm.Message{{Role: "user", Content: chat.StateHeading + "\n" + a.state}}
-	}
-	return chat.Fit(a.msgs[:1], steps, tail, budget)
+	return chat.Fit(a.msgs[:1], steps, chat.StateTail(a.state), budget)
 }

@@ -141,11 +141,9 @@ func encodeEvent(e team.Event, t time.Time, cost *float64, request int) ([]byte,
 	case cell.Started:
 		v = cellStartedJSON{header{TypeCellStarted, t}, e}
 	case cell.Finished:
-		var outs encodedOutputs
-		if err := outs.encode(e.Cell.Outputs()); err != nil {
-			return nil, err
-		}
-		return appendCellFinished(nil, e, t, outs.events)
+		// The Recorder writes its own with writeCellFinished, which shares
+		// the outputs' encoding with the notebook.
+		v = cellFinishedJSON{header{TypeCellFinished, t}, e.Record()}
 	case team.Notice:
 		v = noticeJSON{header{TypeNotice, t}, e.Text, e.Warning}
 	case team.MessageDone:

@@ -466,11 +466,13 @@ func (r *Recorder) writeReport() error {
 	if r.rebuilding {
 		return nil
 	}
-	page, err := r.reportHTML()
+	// One view for both files: they show the same moment.
+	v := r.view()
+	page, err := r.reportHTML(v)
 	if err != nil {
 		return err
 	}
-	return errors.Join(writeAtomic(r.dir, ReportFile, []byte(r.report())), writeAtomic(r.dir, ReportHTMLFile, page))
+	return errors.Join(writeAtomic(r.dir, ReportFile, []byte(reportMarkdown(v))), writeAtomic(r.dir, ReportHTMLFile, page))
 }
 
 // Cost returns the cost of the usage at the run's prices (see Meta.Cost).

@@ -149,11 +149,10 @@ func (r *Recorder) usageView(v *reportView) {
 	}
 }
 
-// report renders report.md from what was recorded so far: the task, then
-// for each request its summary, figures and steps, then the usage and the
-// run.
-func (r *Recorder) report() string {
-	v := r.view()
+// reportMarkdown renders report.md from the view of what was recorded so
+// far: the task, then for each request its summary, figures and steps, then
+// the usage and the run.
+func reportMarkdown(v reportView) string {
 	var b strings.Builder
 	b.WriteString("# Analysis report\n\n")
 	if v.Incomplete {
@@ -237,8 +236,10 @@ var summaryLabel = regexp.MustCompile(`(?i)^\s*(?:#+[ \t]*(?:final\s+)?summary[ 
 // summaryText is the planner's summary without a leading label.
 func summaryText(s string) string {
 	s = strings.TrimSpace(s)
-	if t := strings.TrimSpace(summaryLabel.ReplaceAllString(s, "")); t != "" && summaryLabel.MatchString(s) {
-		return t
+	if loc := summaryLabel.FindStringIndex(s); loc != nil {
+		if t := strings.TrimSpace(s[loc[1]:]); t != "" {
+			return t
+		}
 	}
 	return s
 }

@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/analyst-dev/analyst/internal/termsafe"
 )
@@ -22,8 +21,7 @@ var figureMIME = map[string]string{".png": "image/png", ".jpg": "image/jpeg", ".
 // reportHTML renders report.html from the same view as report.md. Every text
 // is escaped by html/template; figures are read from the records and
 // embedded as data: URLs, so the file opens anywhere without its folder.
-func (r *Recorder) reportHTML() ([]byte, error) {
-	v := r.view()
+func (r *Recorder) reportHTML(v reportView) ([]byte, error) {
 	figures := map[string]template.URL{}
 	for _, req := range v.Requests {
 		for _, f := range req.Figures {
@@ -50,7 +48,6 @@ func (r *Recorder) reportHTML() ([]byte, error) {
 var reportTemplate = template.Must(template.New(ReportHTMLFile).Funcs(template.FuncMap{
 	"group": func(n int64) string { return group(int(n)) },
 	"add":   func(a, b int) int { return a + b },
-	"lines": func(s string) []string { return strings.Split(s, "\n") },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
