@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/analyst-dev/analyst/cell"
+	"github.com/analyst-dev/analyst/internal/termsafe"
 	"github.com/analyst-dev/analyst/team"
 )
 
@@ -70,7 +71,7 @@ func (b *Board) Println(line string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.erase()
-	fmt.Fprintln(b.io.Err, line)
+	fmt.Fprintln(b.io.Err, termsafe.Colored(line))
 	b.draw()
 }
 
@@ -137,7 +138,7 @@ func (b *Board) draw() {
 	}
 	now := b.now()
 	for _, t := range b.tasks {
-		text := fmt.Sprintf("▸ %s  %s  %s", t.name, t.status, now.Sub(t.start).Truncate(time.Second))
+		text := fmt.Sprintf("▸ %s  %s  %s", termsafe.Line(t.name), termsafe.Line(t.status), now.Sub(t.start).Truncate(time.Second))
 		if lipgloss.Width(text) > statusWidth {
 			text = truncate(text, statusWidth)
 		}

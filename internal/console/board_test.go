@@ -38,6 +38,16 @@ func TestBoard(t *testing.T) {
 		"\x1b[1F\x1b[J✓ totals  1.0s  3 turns\n▸ answer  turn 3: running cell 2  0s\n"; got != want {
 		t.Errorf("stderr = %q, want %q", got, want)
 	}
+	// What a gateway or a task file puts in a status or a line is shown,
+	// never obeyed; the line's own colours stay.
+	b.Set("evil", "failed: \x1b]52;c;cHduZWQ=\a\x1b[2J")
+	b.Println("\x1b[31m✗\x1b[0m evil  \x1bc")
+	if got, want := take(), "\x1b[1F\x1b[J▸ answer  turn 3: running cell 2  0s\n▸ evil  failed: \\x1b]52;c;cHduZWQ=\\x07\\x1b[2J  0s\n"+
+		"\x1b[2F\x1b[J\x1b[31m✗\x1b[0m evil  \\x1bc\n▸ answer  turn 3: running cell 2  0s\n▸ evil  failed: \\x1b]52;c;cHduZWQ=\\x07\\x1b[2J  0s\n"; got != want {
+		t.Errorf("stderr = %q, want %q", got, want)
+	}
+	b.Remove("evil")
+	take()
 	b.Close()
 	if got, want := take(), "\x1b[1F\x1b[J"; got != want {
 		t.Errorf("stderr after Close = %q, want %q", got, want)
