@@ -258,10 +258,8 @@ func firstStatement(code string) string {
 // codeOf returns the code of the fenced blocks of a message.
 func codeOf(content string) []string {
 	var code []string
-	for _, b := range fence.Extract(content) {
-		if b.Kind() != fence.Other && strings.TrimSpace(b.Code) != "" {
-			code = append(code, b.Code)
-		}
+	for _, b := range fence.Runnable(content) {
+		code = append(code, b.Code)
 	}
 	return code
 }

@@ -111,12 +111,7 @@ func (e *Executor) Act(ctx context.Context, history []team.Message, emit func(te
 			break
 		}
 	}
-	var blocks []fence.Block
-	for _, b := range fence.Extract(source) {
-		if b.Kind() != fence.Other && strings.TrimSpace(b.Code) != "" {
-			blocks = append(blocks, b)
-		}
-	}
+	blocks := fence.Runnable(source)
 	if len(blocks) == 0 {
 		return team.Message{
 			Content: "No code to run: the last message has no ```python block. Write the code for the current sub-task in a ```python block.",

@@ -102,6 +102,18 @@ func language(info string) string {
 	return strings.ToLower(info)
 }
 
+// Runnable returns the blocks of text that the executor runs: those of a
+// language it runs (or none given), with code that is not blank.
+func Runnable(text string) []Block {
+	var run []Block
+	for _, b := range Extract(text) {
+		if b.Kind() != Other && strings.TrimSpace(b.Code) != "" {
+			run = append(run, b)
+		}
+	}
+	return run
+}
+
 // Unwrap returns the body of a fenced block that is the whole of code,
 // which models sometimes send despite being told not to; code itself
 // otherwise.

@@ -2,6 +2,7 @@ package fence
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -43,5 +44,16 @@ func TestBlockKind(t *testing.T) {
 		if got := (Block{Language: lang}).Kind(); got != want {
 			t.Errorf("Kind(%q) = %d, want %d", lang, got, want)
 		}
+	}
+}
+
+func TestRunnable(t *testing.T) {
+	text := "```python\nprint(1)\n```\n```json\n{}\n```\n```\n  \n```\n```sh\nls\n```\n"
+	var got []string
+	for _, b := range Runnable(text) {
+		got = append(got, b.Language+":"+b.Code)
+	}
+	if want := []string{"python:print(1)", "sh:ls"}; !slices.Equal(got, want) {
+		t.Errorf("Runnable = %q, want %q", got, want)
 	}
 }
