@@ -143,7 +143,6 @@ func checkPassEnv(names []string, notSecret func(name, value string) error) erro
 	return nil
 }
 
-// localOptions are the options of the local gateway the flags ask for.
 // describeLocal says on w which local gateway was started, and which
 // runtime folders of killed analysts' gateways its start removed.
 func describeLocal(w io.Writer, gw *localgw.Gateway) {
@@ -153,6 +152,7 @@ func describeLocal(w io.Writer, gw *localgw.Gateway) {
 	}
 }
 
+// localOptions are the options of the local gateway the flags ask for.
 func (g *gatewayFlags) localOptions() localgw.Options {
 	return localgw.Options{Workdir: g.workdir, PassEnv: g.kernelEnv}
 }

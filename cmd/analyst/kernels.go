@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -143,9 +142,7 @@ func pruneKernels(ctx context.Context, io *console.IO, c *jupyter.Client, opts p
 			errs = append(errs, err)
 			continue
 		}
-		if dir := leaseDir(); dir != "" {
-			os.Remove(filepath.Join(dir, k.ID))
-		}
+		removeLease(k.ID)
 		deleted++
 		fmt.Fprintln(io.Out, termsafe.Line(k.ID))
 	}

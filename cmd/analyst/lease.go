@@ -32,15 +32,28 @@ func leaseDir() string {
 // returns the function that removes the lease. Failing to write it costs
 // only prune's knowledge, so errors are ignored.
 func writeLease(id string) func() {
-	dir := leaseDir()
-	if dir == "" || id == "" || strings.ContainsAny(id, `/\`) {
-		return func() {}
-	}
-	path := filepath.Join(dir, id)
-	if os.MkdirAll(dir, 0o700) != nil || os.WriteFile(path, []byte(ownerProcess()+"\n"), 0o600) != nil {
+	path := leasePath(id)
+	if path == "" || os.MkdirAll(filepath.Dir(path), 0o700) != nil || os.WriteFile(path, []byte(ownerProcess()+"\n"), 0o600) != nil {
 		return func() {}
 	}
 	return func() { os.Remove(path) }
+}
+
+// leasePath is the file of the kernel id's lease, "" when there is no state
+// folder or the id (a gateway's word) could name a file outside it.
+func leasePath(id string) string {
+	dir := leaseDir()
+	if dir == "" || id == "" || id == "." || id == ".." || strings.ContainsAny(id, `/\`) {
+		return ""
+	}
+	return filepath.Join(dir, id)
+}
+
+// removeLease removes the kernel id's lease, if it has one.
+func removeLease(id string) {
+	if path := leasePath(id); path != "" {
+		os.Remove(path)
+	}
 }
 
 // leaseSet holds the leases of a session's kernels (a kernel that died may
@@ -70,11 +83,11 @@ func (l *leaseSet) drop() {
 
 // leaseOwner is the owner recorded for the kernel id, "" without a lease.
 func leaseOwner(id string) string {
-	dir := leaseDir()
-	if dir == "" || strings.ContainsAny(id, `/\`) {
+	path := leasePath(id)
+	if path == "" {
 		return ""
 	}
-	b, err := os.ReadFile(filepath.Join(dir, id))
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return ""
 	}

@@ -13,9 +13,17 @@ func TestStartHidesProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a real Jupyter server")
 	}
+	// An earlier test's gateway may have hidden the process already: make
+	// it dumpable again, so that only this Start can hide it.
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_DUMPABLE, 1, 0); errno != 0 {
+		t.Fatalf("prctl(PR_SET_DUMPABLE, 1): %v", errno)
+	}
+	if d, ok := dumpable(); !ok || !d {
+		t.Fatalf("dumpable before Start = %v (known: %v), want true", d, ok)
+	}
 	start(t, context.Background(), Options{Workdir: t.TempDir(), ServerOnly: true}).Stop()
-	if d, ok := dumpable(); ok && d {
-		t.Error("the process is still dumpable")
+	if d, ok := dumpable(); !ok || d {
+		t.Errorf("dumpable after Start = %v (known: %v), want false", d, ok)
 	}
 }
 
