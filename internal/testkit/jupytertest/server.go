@@ -68,7 +68,7 @@ func ParseKind(s string) (Kind, error) {
 	case KG3, KG2:
 		return k, nil
 	default:
-		return "", fmt.Errorf("%q: want %q, %q or %q", s, JupyterServer, KG3, KG2)
+		return "", fmt.Errorf("%q: want %q, %q or %q", s, string(JupyterServer), string(KG3), string(KG2))
 	}
 }
 
