@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -115,10 +113,9 @@ func (s *script) respond(req llmtest.Request) llmtest.Reply {
 
 // result is one line of the table.
 type result struct {
-	n                int
-	wall, cpu        time.Duration
-	user, sys        time.Duration
-	peakRSS          int64
+	n    int
+	wall time.Duration
+	benchkit.Usage
 	first, nth       time.Duration
 	nthIndex         int
 	maxPrompt, total int
@@ -169,13 +166,10 @@ func once(ctx context.Context, bin, dir string, srv *jupytertest.Server, n int, 
 	llm := llmtest.NewServer(tb)
 	llm.Respond(sc.respond)
 	outDir := filepath.Join(dir, "runs", fmt.Sprintf("n%d", n))
-	args := append([]string{"run",
-		"--gateway-url", srv.URL, "--gateway-token", srv.Token,
+	args := append([]string{
 		"--task", "Profile the table step by step and report the answer.",
-		"--planner-model", "planner", "--writer-model", "writer",
 		"--max-turns", strconv.Itoa(3*n + 10), "--out", outDir}, extra...)
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+llm.URL, "OPENAI_API_KEY=sk-bench", "NO_COLOR=1", "ANALYST_MODEL=")
+	cmd := benchkit.Run(ctx, bin, srv, llm.URL, args...)
 	log, err := os.Create(filepath.Join(dir, fmt.Sprintf("n%d.log", n)))
 	if err != nil {
 		return r, err
@@ -185,13 +179,7 @@ func once(ctx context.Context, bin, dir string, srv *jupytertest.Server, n int, 
 	start := time.Now()
 	err = cmd.Run()
 	r.wall = time.Since(start)
-	if ps := cmd.ProcessState; ps != nil {
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			r.peakRSS = ru.Maxrss << 10 // KiB on Linux
-		}
-		r.user, r.sys = ps.UserTime(), ps.SystemTime()
-		r.cpu = r.user + r.sys
-	}
+	r.Usage = benchkit.UsageOf(cmd.ProcessState)
 	if err != nil {
 		text, _ := os.ReadFile(log.Name())
 		return r, fmt.Errorf("analyst run: %v: %s", err, benchkit.LastLines(string(text), 5))
@@ -251,8 +239,8 @@ func printTable(out io.Writer, rs []result) {
 	fmt.Fprintln(w, "N\twall\tanalyst CPU\tuser + sys\tCPU share\tpeak RSS\trecords, 1st MB cell\tk-th MB cell\tmax prompt\ttotal prompt\trequests\trecall\t")
 	for _, r := range rs {
 		fmt.Fprintf(w, "%d\t%.1fs\t%.2fs\t%.2f + %.2f\t%.1f %%\t%.0f MB\t%s\t%s (k=%d)\t%d\t%d\t%d\t%v\t\n",
-			r.n, r.wall.Seconds(), r.cpu.Seconds(), r.user.Seconds(), r.sys.Seconds(), 100*r.cpu.Seconds()/r.wall.Seconds(),
-			float64(r.peakRSS)/1e6, r.first.Round(time.Millisecond), r.nth.Round(time.Millisecond), r.nthIndex,
+			r.n, r.wall.Seconds(), r.CPU().Seconds(), r.User.Seconds(), r.Sys.Seconds(), 100*r.CPU().Seconds()/r.wall.Seconds(),
+			float64(r.PeakRSS)/1e6, r.first.Round(time.Millisecond), r.nth.Round(time.Millisecond), r.nthIndex,
 			r.maxPrompt, r.total, r.requests, r.recall)
 	}
 	w.Flush()

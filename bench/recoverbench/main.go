@@ -23,7 +23,16 @@ func main() {
 	n := flag.Int("n", 10, "kernel deaths per server and way on")
 	servers := flag.String("servers", "server,kg3,kg2", "the servers to measure (see "+jupytertest.KindEnv+")")
 	flag.Parse()
-	if err := run(ctx, *n, strings.Split(*servers, ","), os.Stdout); err != nil {
+	var kinds []jupytertest.Kind
+	for _, f := range strings.Split(*servers, ",") {
+		kind, err := jupytertest.ParseKind(strings.TrimSpace(f))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "recoverbench: -servers", err)
+			os.Exit(2)
+		}
+		kinds = append(kinds, kind)
+	}
+	if err := run(ctx, *n, kinds, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "recoverbench:", err)
 		os.Exit(1)
 	}
@@ -57,22 +66,22 @@ var ways = []way{
 	}},
 }
 
-func run(ctx context.Context, n int, kinds []string, out io.Writer) error {
+func run(ctx context.Context, n int, kinds []jupytertest.Kind, out io.Writer) error {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "server\tway on\trecovered\tp50\tp90\tmax\t")
 	for _, kind := range kinds {
-		if jupytertest.Kind(kind) != jupytertest.JupyterServer {
+		if kind != jupytertest.JupyterServer {
 			if _, err := jupytertest.GatewaysDir(); err != nil {
-				fmt.Fprintf(os.Stderr, "recoverbench: %s skipped: %v\n", jupytertest.Kind(kind), err)
+				fmt.Fprintf(os.Stderr, "recoverbench: %s skipped: %v\n", kind, err)
 				continue
 			}
 		}
 		for _, wy := range ways {
-			times, err := measure(ctx, jupytertest.Kind(kind), wy, n)
+			times, err := measure(ctx, kind, wy, n)
 			if err != nil {
 				return fmt.Errorf("%s, %s: %w", kind, wy.name, err)
 			}
-			fmt.Fprintf(w, "%s\t%s\t%d/%d\t%s\n", jupytertest.Kind(kind), wy.name, len(times), n, quantiles(times))
+			fmt.Fprintf(w, "%s\t%s\t%d/%d\t%s\n", kind, wy.name, len(times), n, quantiles(times))
 		}
 	}
 	return w.Flush()
@@ -98,8 +107,7 @@ func measure(ctx context.Context, kind jupytertest.Kind, wy way, n int) ([]time.
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	os.Setenv(jupytertest.KindEnv, string(kind))
-	srv, err := jupytertest.Launch(dir)
+	srv, err := jupytertest.LaunchKind(dir, kind)
 	if err != nil {
 		return nil, err
 	}

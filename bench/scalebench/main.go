@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -16,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -137,21 +135,14 @@ func phase(ctx context.Context, bin, dir string, srv *jupytertest.Server, llmURL
 		wg.Go(func() {
 			s := &sessions[i]
 			var buf bytes.Buffer
-			cmd := exec.CommandContext(ctx, bin, "run",
-				"--gateway-url", srv.URL, "--gateway-token", srv.Token,
+			cmd := benchkit.Run(ctx, bin, srv, llmURL,
 				"--task", "Total sales per region.",
-				"--planner-model", "planner", "--writer-model", "writer",
 				"--max-turns", "6", "--launch-timeout", launch.String(),
 				"--out", filepath.Join(dir, "runs", fmt.Sprintf("n%d-%d", n, i)))
-			cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+llmURL, "OPENAI_API_KEY=sk-bench", "NO_COLOR=1", "ANALYST_MODEL=")
 			cmd.Stdout, cmd.Stderr = &buf, &buf
 			err := cmd.Run()
-			if ps := cmd.ProcessState; ps != nil {
-				if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-					s.rss = ru.Maxrss << 10 // KiB on Linux
-				}
-				s.cpu = ps.UserTime() + ps.SystemTime()
-			}
+			u := benchkit.UsageOf(cmd.ProcessState)
+			s.rss, s.cpu = u.PeakRSS, u.CPU()
 			text := buf.String()
 			s.ready = readyIn(text)
 			s.ok = err == nil // exit 0: the planner finished

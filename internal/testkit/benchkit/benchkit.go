@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
+
+	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 )
 
 // Counts parses a comma-separated list of positive integers, such as
@@ -41,4 +45,37 @@ func Build(ctx context.Context, dir string) (string, error) {
 func LastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], " | ")
+}
+
+// Run returns the command of an "analyst run" of bin on srv, whose planner
+// and writer are the models "planner" and "writer" of the scripted LLM
+// server at llmURL; args follow.
+func Run(ctx context.Context, bin string, srv *jupytertest.Server, llmURL string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, append([]string{"run",
+		"--gateway-url", srv.URL, "--gateway-token", srv.Token,
+		"--planner-model", "planner", "--writer-model", "writer"}, args...)...)
+	cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+llmURL, "OPENAI_API_KEY=sk-bench", "NO_COLOR=1", "ANALYST_MODEL=")
+	return cmd
+}
+
+// Usage is what a finished process used.
+type Usage struct {
+	User, Sys time.Duration // CPU time
+	PeakRSS   int64         // bytes
+}
+
+// CPU returns the user and system CPU time together.
+func (u Usage) CPU() time.Duration { return u.User + u.Sys }
+
+// UsageOf returns what the process of ps used: nothing when ps is nil (the
+// process did not start).
+func UsageOf(ps *os.ProcessState) Usage {
+	if ps == nil {
+		return Usage{}
+	}
+	u := Usage{User: ps.UserTime(), Sys: ps.SystemTime()}
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		u.PeakRSS = ru.Maxrss << 10 // KiB on Linux
+	}
+	return u
 }

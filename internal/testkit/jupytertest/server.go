@@ -53,13 +53,22 @@ const GatewaysEnv = "ANALYST_GATEWAYS_DIR"
 // Selected returns the Kind that KindEnv selects: JupyterServer when it is
 // unset.
 func Selected() (Kind, error) {
-	switch k := Kind(os.Getenv(KindEnv)); k {
+	k, err := ParseKind(os.Getenv(KindEnv))
+	if err != nil {
+		return "", fmt.Errorf("%s=%w", KindEnv, err)
+	}
+	return k, nil
+}
+
+// ParseKind returns the Kind that s names: JupyterServer when it is empty.
+func ParseKind(s string) (Kind, error) {
+	switch k := Kind(s); k {
 	case "", JupyterServer:
 		return JupyterServer, nil
 	case KG3, KG2:
 		return k, nil
 	default:
-		return "", fmt.Errorf("%s=%q: want %q, %q or %q", KindEnv, k, JupyterServer, KG3, KG2)
+		return "", fmt.Errorf("%q: want %q, %q or %q", s, string(JupyterServer), string(KG3), string(KG2))
 	}
 }
 
@@ -139,8 +148,11 @@ func Launch(dir string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return start(dir, kind, false)
+	return LaunchKind(dir, kind)
 }
+
+// LaunchKind is Launch with the given Kind of server, whatever KindEnv says.
+func LaunchKind(dir string, kind Kind) (*Server, error) { return start(dir, kind, false) }
 
 // selected is Selected for a test: a bad KindEnv fails it.
 func selected(tb testing.TB) Kind {

@@ -61,3 +61,15 @@ func kernelsUnder(t *testing.T, dir string) []string {
 	}
 	return found
 }
+
+func TestParseKind(t *testing.T) {
+	for s, want := range map[string]jupytertest.Kind{"": jupytertest.JupyterServer, "server": jupytertest.JupyterServer, "kg3": jupytertest.KG3, "kg2": jupytertest.KG2} {
+		if got, err := jupytertest.ParseKind(s); got != want || err != nil {
+			t.Errorf("ParseKind(%q) = %q, %v; want %q, nil", s, got, err, want)
+		}
+	}
+	_, err := jupytertest.ParseKind("kg1")
+	if want := `"kg1": want "server", "kg3" or "kg2"`; err == nil || err.Error() != want {
+		t.Errorf("ParseKind(%q) error = %v; want %s", "kg1", err, want)
+	}
+}
