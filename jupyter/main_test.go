@@ -40,7 +40,7 @@ func clientFor(tb testing.TB, srv *jupytertest.Server) *jupyter.Client {
 // are gone when the test ends.
 func newSession(tb testing.TB, opts jupyter.SessionOptions) (*jupyter.Client, *jupyter.Session) {
 	tb.Helper()
-	_, c := newClient(tb)
+	srv, c := newClient(tb)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	k, err := c.StartKernel(ctx, jupyter.StartOptions{})
@@ -56,7 +56,7 @@ func newSession(tb testing.TB, opts jupyter.SessionOptions) (*jupyter.Client, *j
 	})
 	s, err := c.Connect(ctx, k.ID, opts)
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("%v\nthe server's log of kernel %s:\n%s", err, k.ID, srv.LogAbout(k.ID))
 	}
 	tb.Cleanup(func() { _ = s.Close() })
 	return c, s

@@ -442,6 +442,20 @@ func (p *Pool) Close() {
 // Log returns the end of the server's log, for diagnosing a failed test.
 func (s *Server) Log() string { return s.logTail() }
 
+// LogAbout returns the last 40 lines of the server's log that mention
+// what (such as a kernel id), for diagnosing a failed test on a server
+// other tests share.
+func (s *Server) LogAbout(what string) string {
+	b, _ := os.ReadFile(s.logPath)
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, what) {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines[max(len(lines)-40, 0):], "\n")
+}
+
 // selfSigned writes a new self-signed certificate for 127.0.0.1 and
 // localhost, and its key, as PEM files.
 func selfSigned(certFile, keyFile string) error {
