@@ -76,6 +76,10 @@ type Console struct {
 	cellsShown  bool   // the current turn has shown a cell's result
 
 	uploadDrawn time.Time // when Upload last changed the phase
+
+	// pending is the transcript text written since the last flush: an
+	// event's rendering goes out in one write, not one per line.
+	pending []byte
 }
 
 // New returns a Console that writes the transcript of a run to
@@ -137,6 +141,7 @@ func (c *Console) Close() error {
 func (c *Console) Observe(e team.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.flush()
 	prev := c.cur
 	c.stopSpinner()
 	c.cur = nil
@@ -321,6 +326,7 @@ func (c *Console) runFinished(e team.RunFinished) {
 		if c.explain != nil {
 			msg = c.explain(e.Err)
 		}
+		c.flush() // the transcript first: the error comes after it
 		for _, l := range strings.Split("error: "+termsafe.String(msg), "\n") {
 			_, _ = io.WriteString(c.io.Err, c.errSt.Error.Render(l)+"\n")
 		}
@@ -378,6 +384,7 @@ func (c *Console) startSpinner(st spinState) {
 	if c.closed || !c.io.ErrTTY() || !c.atLineStart {
 		return
 	}
+	c.flush() // what the spinner's line follows
 	if st.start.IsZero() {
 		st.start = c.now()
 	} else {
@@ -413,16 +420,33 @@ func (c *Console) stopSpinner() {
 	}
 }
 
-// write writes s to the transcript, remembering whether it ended a line.
-// Errors are dropped: the transcript is for people and a broken terminal must
-// not stop the run.
+// write adds s to the transcript, remembering whether it ended a line. It
+// goes out at the next flush, which every method that writes ends with.
 func (c *Console) write(s string) {
 	if s == "" {
 		return
 	}
-	_, _ = io.WriteString(c.w, s)
+	c.pending = append(c.pending, s...)
 	c.atLineStart = strings.HasSuffix(s, "\n")
 	c.wroteAny = true
+}
+
+// maxPending is the most transcript text flush keeps room for between
+// writes: one cell's rendering, capped, fits.
+const maxPending = 256 << 10
+
+// flush writes the pending transcript text in one write. Errors are
+// dropped: the transcript is for people and a broken terminal must not stop
+// the run.
+func (c *Console) flush() {
+	if len(c.pending) == 0 {
+		return
+	}
+	_, _ = c.w.Write(c.pending)
+	c.pending = c.pending[:0]
+	if cap(c.pending) > maxPending {
+		c.pending = nil
+	}
 }
 
 // line writes s and a newline.
