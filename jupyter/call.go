@@ -27,13 +27,12 @@ type call struct {
 	id   string
 	kind callKind
 	max  int // bound on kept output bytes
-	// onOutput, when set, sees each output kept, as it arrives, under mu,
-	// redacted by redact when that is set (see report).
+	// onOutput, when set, sees each output kept, as it arrives, under mu;
+	// streams a line at a time when redact is set (see addStream).
 	onOutput func(Output)
-	redact   func(string) string
-	// pending is the stream text not reported yet: with a redactor, the
-	// end of a line still arriving.
-	pending Output
+	// redact, when set, is applied to every text the kernel sent as it is
+	// kept, once (see redact.go).
+	redact func(string) string
 
 	done     chan struct{} // closed when the call completed or failed
 	doneOnce sync.Once
@@ -57,6 +56,26 @@ type entry struct {
 	Output
 	more strings.Builder
 	size int // bytes counted against the bound
+	// raw is, with a redactor, the stream's text after its last line end,
+	// not redacted yet: a secret split between two chunks is found once
+	// the line is whole (see seal).
+	raw string
+}
+
+// append adds text to a stream's output.
+func (e *entry) append(text string) {
+	switch {
+	case text == "":
+	case e.Text == "" && e.more.Len() == 0:
+		e.Text = text
+	default:
+		if e.more.Len() == 0 {
+			e.more.Grow(len(e.Text) + len(text))
+			e.more.WriteString(e.Text)
+			e.Text = ""
+		}
+		e.more.WriteString(text)
+	}
 }
 
 func newCall(id string, kind callKind, max int) *call {
@@ -109,7 +128,7 @@ func (c *call) handle(m *inMessage) {
 		c.res.Status = mc.Status
 		c.res.ExecutionCount = mc.ExecutionCount
 		if mc.Status == "error" && c.res.Error == nil && mc.Ename != "" {
-			c.res.Error = &ExecError{Name: mc.Ename, Value: mc.Evalue, Traceback: mc.Traceback}
+			c.res.Error = c.redactError(&ExecError{Name: mc.Ename, Value: mc.Evalue, Traceback: mc.Traceback})
 		}
 	case "stream":
 		if mc.ok {
@@ -166,12 +185,17 @@ func (c *call) flushClear() {
 
 // clear drops the outputs so far.
 func (c *call) clear() {
+	c.seal()
 	c.entries = nil
 	c.kept = 0
 }
 
 // addStream appends stream text, merging it into the previous output when
-// that is the same stream, keeping the head within the bound.
+// that is the same stream, keeping the head within the bound. With a
+// redactor, the text is redacted (and reported) a line at a time, up to a
+// newline or carriage return: a secret split between two chunks is found,
+// and every byte is scrubbed once. The end of a line waits for the rest
+// until another output comes or the call finishes.
 func (c *call) addStream(name, text string) {
 	c.flushClear()
 	room := c.max - c.kept
@@ -187,19 +211,41 @@ func (c *call) addStream(name, text string) {
 		return
 	}
 	c.kept += len(text)
-	c.report(Output{Type: "stream", Name: name, Text: text})
+	var last *entry
 	if n := len(c.entries); n > 0 && c.entries[n-1].Type == "stream" && c.entries[n-1].Name == name {
-		last := c.entries[n-1]
-		if last.more.Len() == 0 {
-			last.more.Grow(len(last.Text) + len(text))
-			last.more.WriteString(last.Text)
-			last.Text = ""
-		}
-		last.more.WriteString(text)
-		last.size += len(text)
+		last = c.entries[n-1]
+	} else {
+		c.seal()
+		last = &entry{Output: Output{Type: "stream", Name: name}}
+		c.entries = append(c.entries, last)
+	}
+	last.size += len(text)
+	if c.redact != nil {
+		text = last.raw + text
+		cut := strings.LastIndexAny(text, "\r\n") + 1
+		last.raw = text[cut:]
+		text = c.redact(text[:cut])
+	}
+	last.append(text)
+	if text != "" && c.onOutput != nil {
+		c.onOutput(Output{Type: "stream", Name: name, Text: text})
+	}
+}
+
+// seal redacts, keeps and reports the end of the last output's line held
+// back by addStream: no more text will join it.
+func (c *call) seal() {
+	n := len(c.entries)
+	if n == 0 || c.entries[n-1].raw == "" {
 		return
 	}
-	c.entries = append(c.entries, &entry{Output: Output{Type: "stream", Name: name, Text: text}, size: len(text)})
+	e := c.entries[n-1]
+	text := c.redact(e.raw)
+	e.raw = ""
+	e.append(text)
+	if c.onOutput != nil {
+		c.onOutput(Output{Type: "stream", Name: e.Name, Text: text})
+	}
 }
 
 // addDisplay appends a display_data or execute_result, or drops it whole
@@ -216,8 +262,17 @@ func (c *call) addDisplay(typ string, dc *content) {
 	if typ == "execute_result" {
 		o.ExecutionCount = dc.ExecutionCount
 	}
+	c.redactBundle(&o)
+	c.seal()
 	c.entries = append(c.entries, &entry{Output: o, size: size})
 	c.report(o)
+}
+
+// redactBundle redacts o's MIME bundle and metadata in place.
+func (c *call) redactBundle(o *Output) {
+	if c.redact != nil {
+		redactOutput(o, c.redact)
+	}
 }
 
 // updateDisplay replaces the bundle of every output showing the display id.
@@ -237,65 +292,55 @@ func (c *call) updateDisplay(dc *content) {
 		}
 		c.kept += size - e.size
 		e.size = size
-		e.Data = dc.Data
-		e.Metadata = dc.Metadata
+		o := Output{Data: dc.Data, Metadata: dc.Metadata}
+		c.redactBundle(&o)
+		e.Data, e.Metadata = o.Data, o.Metadata
 	}
 }
 
 // addError records the cell's exception. It is always kept.
 func (c *call) addError(e *ExecError) {
 	c.flushClear()
-	c.res.Error = e
+	c.res.Error = c.redactError(e)
 	text := e.PlainTraceback()
 	if text == "" {
 		text = e.Error()
 	}
+	if c.redact != nil {
+		// Again without the escape codes, which may split a secret.
+		text = c.redact(text)
+	}
 	c.kept += len(text)
+	c.seal()
 	c.entries = append(c.entries, &entry{Output: Output{Type: "error", Text: text}, size: len(text)})
 	c.report(Output{Type: "error", Text: text})
 }
 
-// report passes an output just kept to onOutput, if set; c.mu is held, so
-// finish waits for it. With a redactor, stream text is reported a line at a
-// time (up to a newline or carriage return) so that a secret split between
-// two chunks is found; the end of a line goes when another output comes or
-// the call finishes.
-func (c *call) report(o Output) {
-	switch {
-	case c.onOutput == nil:
-	case c.redact == nil:
-		c.onOutput(o)
-	case o.Type == "stream":
-		if c.pending.Name != o.Name {
-			c.flushPending()
+// redactError redacts e's texts in place and returns it.
+func (c *call) redactError(e *ExecError) *ExecError {
+	if f := c.redact; f != nil {
+		e.Name, e.Value = f(e.Name), f(e.Value)
+		for i, line := range e.Traceback {
+			e.Traceback[i] = f(line)
 		}
-		text := c.pending.Text + o.Text
-		cut := strings.LastIndexAny(text, "\r\n") + 1
-		c.pending = Output{Type: "stream", Name: o.Name, Text: text[cut:]}
-		if cut > 0 {
-			c.onOutput(Output{Type: "stream", Name: o.Name, Text: c.redact(text[:cut])})
-		}
-	default:
-		c.flushPending()
-		redactOutput(&o, c.redact)
-		c.onOutput(o)
 	}
+	return e
 }
 
-// flushPending reports the stream text held back, redacted.
-func (c *call) flushPending() {
-	if c.pending.Text != "" {
-		c.onOutput(Output{Type: "stream", Name: c.pending.Name, Text: c.redact(c.pending.Text)})
+// report passes an output just kept, redacted, to onOutput, if set; c.mu
+// is held, so finish waits for it.
+func (c *call) report(o Output) {
+	if c.onOutput != nil {
+		c.onOutput(o)
 	}
-	c.pending = Output{}
 }
 
 // finish stops the call from changing and returns its result and error.
 func (c *call) finish() (*Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.finished && c.onOutput != nil && c.redact != nil {
-		c.flushPending()
+	if !c.finished {
+		c.seal()
 	}
 	c.finished = true
 	res := c.res

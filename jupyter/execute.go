@@ -77,8 +77,9 @@ func (s *Session) send(ctx context.Context, code string, silent bool) (*Result, 
 		StopOnError:     true,
 	})
 	c := newCall(req.Header.MsgID, executeCall, s.opts.MaxOutputBytes)
+	c.redact = s.opts.Redact
 	if !silent {
-		c.onOutput, c.redact = s.opts.OnOutput, s.opts.Redact
+		c.onOutput = s.opts.OnOutput
 	}
 	s.register(c)
 	defer s.unregister(c)
@@ -121,7 +122,6 @@ wait:
 	}
 
 	res, err := c.finish()
-	redact(res, s.opts.Redact, c.onOutput != nil && c.redact != nil)
 	res.Duration = time.Since(start)
 	res.TimedOut = timedOut
 	res.Canceled = canceled

@@ -83,3 +83,54 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestRedactOnce: every byte of a cell's stream is scrubbed once, with and
+// without OnOutput, and a display updated in place is scrubbed too.
+func TestRedactOnce(t *testing.T) {
+	for _, live := range []bool{false, true} {
+		t.Run(fmt.Sprintf("OnOutput=%v", live), func(t *testing.T) {
+			const secret = "SENTINEL-secret-4e1f"
+			var mu sync.Mutex
+			scrubbed := 0
+			opts := jupyter.SessionOptions{Redact: func(s string) string {
+				mu.Lock()
+				scrubbed += strings.Count(s, "row ")
+				mu.Unlock()
+				return strings.ReplaceAll(s, secret, "[gone]")
+			}}
+			var reported strings.Builder
+			if live {
+				opts.OnOutput = func(o jupyter.Output) {
+					if o.Type == "stream" {
+						reported.WriteString(o.Text)
+					}
+				}
+			}
+			_, s := newSession(t, opts)
+			res := run(t, s, `import sys
+s = 'SENTINEL-' + 'secret-4e1f'
+for i in range(300):
+    sys.stdout.write('row %d ' % i); sys.stdout.flush()
+    sys.stdout.write(s[:i % 20]); sys.stdout.flush()
+    sys.stdout.write(s[i % 20:] + '\n'); sys.stdout.flush()
+h = display({'text/plain': 'first'}, raw=True, display_id=True)
+h.update({'text/plain': 'now ' + s}, raw=True)`)
+			var want strings.Builder
+			for i := range 300 {
+				fmt.Fprintf(&want, "row %d [gone]\n", i)
+			}
+			if len(res.Outputs) != 2 || res.Outputs[0].Text != want.String() {
+				t.Fatalf("outputs %v, stream %q", kinds(res.Outputs), res.Outputs[0].Text)
+			}
+			if scrubbed != 300 {
+				t.Errorf("the stream's rows were scrubbed %d times, want 300 (once each)", scrubbed)
+			}
+			if live && reported.String() != want.String() {
+				t.Errorf("reported %q", reported.String())
+			}
+			if got := res.Outputs[1].Data["text/plain"]; got != "now [gone]" {
+				t.Errorf("updated display = %v", got)
+			}
+		})
+	}
+}
