@@ -22,7 +22,12 @@
 //     planner's last prompt (the one that writes the summary).
 //
 // The analyst binary is built from the working tree unless -bin names one
-// (to measure another commit, build it there and pass it).
+// (to measure another commit, build it there and pass it). -rows sets what
+// the later cells print (-rows 1: the cost of the cells, LLM requests and
+// records themselves); -first-token and -tokens-per-second pace the
+// scripted LLM as a real model streams (by default it answers at once, so
+// the wall time is the kernel's and analyst's alone).
 //
-//	go run ./bench/longbench [-n 10,20,40] [-bin PATH] [-- extra analyst run flags]
+//	go run ./bench/longbench [-n 10,20,40] [-bin PATH] [-rows 52000]
+//		[-first-token 0.5s] [-tokens-per-second 60] [-- extra analyst run flags]
 package main

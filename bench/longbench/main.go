@@ -26,25 +26,41 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	ns := flag.String("n", "10,20,40", "comma-separated numbers of extra steps")
-	bin := flag.String("bin", "", "analyst binary to run (default: built from the working tree)")
+	var cfg config
+	flag.StringVar(&cfg.bin, "bin", "", "analyst binary to run (default: built from the working tree)")
+	flag.IntVar(&cfg.rows, "rows", 52000, "rows each later cell prints (52000 is about 1 MB; 1 measures the cost of the cells themselves)")
+	flag.DurationVar(&cfg.pace.FirstDelta, "first-token", 0, "the scripted LLM's time to its first token (0: at once)")
+	tps := flag.Float64("tokens-per-second", 0, "the scripted LLM's tokens per second after the first (0: at once)")
 	flag.Parse()
+	if *tps > 0 {
+		cfg.pace.PerDelta = time.Duration(float64(time.Second) / *tps)
+	}
+	cfg.extra = flag.Args()
 	counts, err := benchkit.Counts(*ns)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "longbench:", err)
 		os.Exit(2)
 	}
-	if err := run(ctx, counts, *bin, flag.Args(), os.Stdout); err != nil {
+	if err := run(ctx, counts, cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "longbench:", err)
 		os.Exit(1)
 	}
 }
 
+// config is what the flags set.
+type config struct {
+	bin   string
+	extra []string // more flags for analyst run
+	rows  int
+	pace  llmtest.Pace
+}
+
 // The script. The first step's cell prints the answer; each later one prints
-// about 1 MB of numbered rows.
+// rows numbered rows (about 1 MB for 52000).
 const (
 	answerCell = "answer = 4242.42\nprint('answer:', answer)"
 	answer     = "4242.42"
-	bigCell    = "print('\\n'.join('row %d value %.3f' % (i, i * 0.37) for i in range(52000)))"
+	rowsCell   = "print('\\n'.join('row %%d value %%.3f' %% (i, i * 0.37) for i in range(%d)))"
 )
 
 var (
@@ -55,7 +71,8 @@ var (
 // script answers as the planner (model "planner") or the writer, and counts
 // the prompts' tokens.
 type script struct {
-	steps int // extra steps after the first
+	steps int    // extra steps after the first
+	cell  string // the code of the later steps
 
 	mu          sync.Mutex
 	requests    int
@@ -82,7 +99,7 @@ func (s *script) respond(req llmtest.Request) llmtest.Reply {
 		if m := subtaskRE.FindAllStringSubmatch(last, -1); m != nil {
 			k, _ = strconv.Atoi(m[len(m)-1][1])
 		}
-		code := bigCell
+		code := s.cell
 		if k == 1 {
 			code = answerCell
 		}
@@ -123,14 +140,14 @@ type result struct {
 	recall           bool
 }
 
-func run(ctx context.Context, counts []int, bin string, extra []string, out io.Writer) error {
+func run(ctx context.Context, counts []int, cfg config, out io.Writer) error {
 	dir, err := os.MkdirTemp("", "longbench")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if bin == "" {
-		if bin, err = benchkit.Build(ctx, dir); err != nil {
+	if cfg.bin == "" {
+		if cfg.bin, err = benchkit.Build(ctx, dir); err != nil {
 			return err
 		}
 	}
@@ -146,30 +163,32 @@ func run(ctx context.Context, counts []int, bin string, extra []string, out io.W
 
 	var results []result
 	for _, n := range counts {
-		r, err := once(ctx, bin, dir, srv, n, extra)
+		r, err := once(ctx, cfg, dir, srv, n)
 		if err != nil {
 			return fmt.Errorf("N=%d: %w", n, err)
 		}
 		results = append(results, r)
 		fmt.Fprintf(os.Stderr, "longbench: N=%d done in %s\n", n, r.wall.Round(10*time.Millisecond))
 	}
+	fmt.Fprintf(out, "later cells print %d rows; scripted LLM: %s\n", cfg.rows, paceLabel(cfg.pace))
 	printTable(out, results)
 	return nil
 }
 
 // once runs one analysis of n extra steps.
-func once(ctx context.Context, bin, dir string, srv *jupytertest.Server, n int, extra []string) (result, error) {
+func once(ctx context.Context, cfg config, dir string, srv *jupytertest.Server, n int) (result, error) {
 	r := result{n: n}
 	tb := &llmtest.Standalone{}
 	defer tb.Close()
-	sc := &script{steps: n}
+	sc := &script{steps: n, cell: fmt.Sprintf(rowsCell, cfg.rows)}
 	llm := llmtest.NewServer(tb)
 	llm.Respond(sc.respond)
+	llm.SetPace(cfg.pace)
 	outDir := filepath.Join(dir, "runs", fmt.Sprintf("n%d", n))
 	args := append([]string{
 		"--task", "Profile the table step by step and report the answer.",
-		"--max-turns", strconv.Itoa(3*n + 10), "--out", outDir}, extra...)
-	cmd := benchkit.Run(ctx, bin, srv, llm.URL, args...)
+		"--max-turns", strconv.Itoa(3*n + 10), "--out", outDir}, cfg.extra...)
+	cmd := benchkit.Run(ctx, cfg.bin, srv, llm.URL, args...)
 	log, err := os.Create(filepath.Join(dir, fmt.Sprintf("n%d.log", n)))
 	if err != nil {
 		return r, err
@@ -232,6 +251,18 @@ func recordCosts(path string) ([]time.Duration, error) {
 		}
 	}
 	return costs, sc.Err()
+}
+
+// paceLabel words the scripted LLM's pace.
+func paceLabel(p llmtest.Pace) string {
+	if p == (llmtest.Pace{}) {
+		return "answers at once"
+	}
+	tps := "at once after it"
+	if p.PerDelta > 0 {
+		tps = fmt.Sprintf("%.0f tokens/s after it", float64(time.Second)/float64(p.PerDelta))
+	}
+	return fmt.Sprintf("first token after %s, %s", p.FirstDelta, tps)
 }
 
 func printTable(out io.Writer, rs []result) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -107,7 +108,18 @@ type Server struct {
 	key       string
 	models    []string
 	chunkSize int
+	pace      Pace
 	ids       int
+}
+
+// Pace is how fast the server streams an answer, as a model does: the time
+// before its first delta, and between one delta and the next (a delta of
+// the default chunk size is about one token). The zero Pace answers at
+// once; answers that are not streamed are never paced. A paced answer stops
+// when its request is canceled.
+type Pace struct {
+	FirstDelta time.Duration
+	PerDelta   time.Duration
 }
 
 // NewServer starts a server that plays replies in order; it is closed when
@@ -168,6 +180,13 @@ func (s *Server) SetChunkSize(n int) {
 	s.chunkSize = max(n, 1)
 }
 
+// SetPace makes the server answer at pace p (see Pace).
+func (s *Server) SetPace(p Pace) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pace = p
+}
+
 // authorized reports whether r carries the required key, answering 401 if
 // not.
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
@@ -222,7 +241,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	n := len(s.requests)
 	s.ids++
 	id := fmt.Sprintf("chatcmpl-llmtest-%d", s.ids)
-	chunk := s.chunkSize
+	chunk, pace := s.chunkSize, s.pace
 	known := s.models == nil || slices.Contains(s.models, req.Model)
 	s.mu.Unlock()
 
@@ -258,7 +277,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, reply.Status, reply.ErrorMessage, errorType(reply.Status), reply.ErrorCode)
 		return
 	}
-	a := answer{id: id, model: req.Model, reply: reply, usage: usageFor(req, reply)}
+	a := answer{id: id, model: req.Model, reply: reply, usage: usageFor(req, reply), pace: pace}
 	if req.Stream {
 		a.stream(w, r, chunk, req.IncludeUsage)
 		return

@@ -2,6 +2,7 @@ package llmtest
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func post(t *testing.T, s *Server, body string, header map[string]string) *http.Response {
@@ -204,4 +206,36 @@ func (f *fakeTB) message() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.msg
+}
+
+// TestPace: a paced answer streams the same events as an unpaced one, and
+// stops when its request is canceled in the middle of a pause.
+func TestPace(t *testing.T) {
+	const body = `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+	plain := NewServer(t, Reply{Content: "paced answer"})
+	want := events(t, post(t, plain, body, nil).Body)
+
+	paced := NewServer(t, Reply{Content: "paced answer"})
+	paced.SetPace(Pace{FirstDelta: time.Millisecond, PerDelta: time.Millisecond})
+	if got := events(t, post(t, paced, body, nil).Body); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("paced events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	stalled := NewServer(t, Reply{Content: "never sent"})
+	stalled.SetPace(Pace{FirstDelta: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, stalled.URL+"/chat/completions", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	cancel()
+	if b, err := io.ReadAll(resp.Body); err == nil || len(b) > 0 {
+		t.Errorf("canceled paced answer: %q, %v; want nothing and an error", b, err)
+	}
+	stalled.srv.Close() // waits for the handler: it must have returned
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -96,6 +97,23 @@ type answer struct {
 	id, model string
 	reply     Reply
 	usage     Usage
+	pace      Pace
+}
+
+// wait waits d, or until the request is canceled; it reports whether the
+// answer should go on.
+func wait(req *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-req.Context().Done():
+		return false
+	}
 }
 
 func (a *answer) finishReason() string {
@@ -173,6 +191,7 @@ func (a *answer) stream(w http.ResponseWriter, req *http.Request, chunk int, inc
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
+	_ = rc.Flush() // the headers go at once, as a model's server sends them
 
 	send := func(choices []any, usage any) {
 		c := map[string]any{
@@ -186,16 +205,30 @@ func (a *answer) stream(w http.ResponseWriter, req *http.Request, chunk int, inc
 		fmt.Fprintf(w, "data: %s\n\n", b)
 		_ = rc.Flush()
 	}
-	delta := func(d map[string]any, finish any) {
+	deltas := 0
+	delta := func(d map[string]any, finish any) bool {
+		pause := a.pace.PerDelta
+		if deltas == 0 {
+			pause = a.pace.FirstDelta
+		}
+		deltas++
+		if !wait(req, pause) {
+			return false
+		}
 		send([]any{map[string]any{"index": 0, "delta": d, "logprobs": nil, "finish_reason": finish}}, nil)
+		return true
 	}
 
-	delta(map[string]any{"role": "assistant", "content": ""}, nil)
+	if !delta(map[string]any{"role": "assistant", "content": ""}, nil) {
+		return
+	}
 	text := r.Content
 	limit := max(r.DropAfter, r.StallAfter)
 	text = cut(text, limit)
 	for i, p := range pieces(text, chunk) {
-		delta(map[string]any{"content": p}, nil)
+		if !delta(map[string]any{"content": p}, nil) {
+			return
+		}
 		if i == 0 && r.Malformed {
 			break
 		}
@@ -215,12 +248,18 @@ func (a *answer) stream(w http.ResponseWriter, req *http.Request, chunk int, inc
 	for i, tc := range r.ToolCalls {
 		first := map[string]any{"index": i, "id": tc.ID, "type": "function",
 			"function": map[string]any{"name": tc.Name, "arguments": ""}}
-		delta(map[string]any{"tool_calls": []any{first}}, nil)
+		if !delta(map[string]any{"tool_calls": []any{first}}, nil) {
+			return
+		}
 		for _, p := range pieces(tc.Arguments, chunk) {
-			delta(map[string]any{"tool_calls": []any{map[string]any{"index": i, "function": map[string]any{"arguments": p}}}}, nil)
+			if !delta(map[string]any{"tool_calls": []any{map[string]any{"index": i, "function": map[string]any{"arguments": p}}}}, nil) {
+				return
+			}
 		}
 	}
-	delta(map[string]any{}, a.finishReason())
+	if !delta(map[string]any{}, a.finishReason()) {
+		return
+	}
 	if includeUsage && !r.NoUsage {
 		send([]any{}, a.wireUsage())
 	}
