@@ -58,8 +58,9 @@ type entry struct {
 	size int // bytes counted against the bound
 	// raw is, with a redactor, the stream's text after its last line end,
 	// not redacted yet: a secret split between two chunks is found once
-	// the line is whole (see seal).
-	raw string
+	// the line is whole (see seal). It grows by appending, so that a long
+	// line arriving in many chunks costs time linear in its length.
+	raw []byte
 }
 
 // append adds text to a stream's output.
@@ -221,10 +222,17 @@ func (c *call) addStream(name, text string) {
 	}
 	last.size += len(text)
 	if c.redact != nil {
-		text = last.raw + text
 		cut := strings.LastIndexAny(text, "\r\n") + 1
-		last.raw = text[cut:]
-		text = c.redact(text[:cut])
+		if cut == 0 {
+			last.raw = append(last.raw, text...)
+			return
+		}
+		lines := text[:cut]
+		if len(last.raw) > 0 {
+			lines = string(append(last.raw, lines...))
+		}
+		last.raw = append(last.raw[:0], text[cut:]...)
+		text = c.redact(lines)
 	}
 	last.append(text)
 	if text != "" && c.onOutput != nil {
@@ -236,12 +244,12 @@ func (c *call) addStream(name, text string) {
 // back by addStream: no more text will join it.
 func (c *call) seal() {
 	n := len(c.entries)
-	if n == 0 || c.entries[n-1].raw == "" {
+	if n == 0 || len(c.entries[n-1].raw) == 0 {
 		return
 	}
 	e := c.entries[n-1]
-	text := c.redact(e.raw)
-	e.raw = ""
+	text := c.redact(string(e.raw))
+	e.raw = nil
 	e.append(text)
 	if c.onOutput != nil {
 		c.onOutput(Output{Type: "stream", Name: e.Name, Text: text})

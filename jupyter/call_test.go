@@ -1,0 +1,56 @@
+package jupyter
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestLongLineRedactedOnce: a line that arrives in many chunks is redacted
+// once, whole, with a secret split between two chunks found, and reported
+// once with the same text the result keeps.
+func TestLongLineRedactedOnce(t *testing.T) {
+	const secret = "SENTINEL-secret-4e1f"
+	line := strings.Repeat("x", 5000) + secret + strings.Repeat("y", 5000) + "\n"
+	var calls []string
+	var reported strings.Builder
+	c := newCall("id", executeCall, 1<<20)
+	c.redact = func(s string) string {
+		calls = append(calls, s)
+		return strings.ReplaceAll(s, secret, "[gone]")
+	}
+	c.onOutput = func(o Output) { reported.WriteString(o.Text) }
+	for i := 0; i < len(line); i += 7 {
+		c.addStream("stdout", line[i:min(i+7, len(line))])
+	}
+	c.addStream("stdout", "tail without a newline")
+	res, err := c.finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(line, secret, "[gone]", 1) + "tail without a newline"
+	if len(res.Outputs) != 1 || res.Outputs[0].Text != want {
+		t.Fatalf("outputs %+v", res.Outputs)
+	}
+	if len(calls) != 2 || calls[0] != line || calls[1] != "tail without a newline" {
+		t.Errorf("redacted %d times (%.40q …), want the line then the tail", len(calls), calls)
+	}
+	if reported.String() != want {
+		t.Errorf("reported %q", reported.String())
+	}
+}
+
+// BenchmarkLongLineRedacted streams one 4 MiB line in 4 KiB chunks through a
+// redacting call: its cost is linear in the line's length.
+func BenchmarkLongLineRedacted(b *testing.B) {
+	chunk := strings.Repeat("x", 4<<10)
+	b.SetBytes(4 << 20)
+	for b.Loop() {
+		c := newCall("id", executeCall, 8<<20)
+		c.redact = func(s string) string { return s }
+		for range 1024 {
+			c.addStream("stdout", chunk)
+		}
+		c.addStream("stdout", "\n")
+		c.finish()
+	}
+}
