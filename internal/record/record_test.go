@@ -339,6 +339,36 @@ func TestReadEventsCutShort(t *testing.T) {
 	}
 }
 
+// TestReadEventsCut: the file is cut when its last byte is not a newline,
+// whether or not the last line parses.
+func TestReadEventsCut(t *testing.T) {
+	line := `{"type":"turn_started","time":"2025-03-04T10:00:00Z","turn":1,"agent":"planner"}`
+	tests := []struct {
+		name, data string
+		events     int
+		cut        bool
+	}{
+		{"empty", "", 0, false},
+		{"whole", line + "\n", 1, false},
+		{"blank line at the end", line + "\n\n", 1, false},
+		{"torn last line", line + "\n" + `{"type":"message","ti`, 1, true},
+		{"whole last line without its newline", line + "\n" + line, 2, true},
+		{"spaces after the last newline", line + "\n  ", 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), EventsFile)
+			if err := os.WriteFile(path, []byte(tt.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			events, cut, err := ReadEventsCut(path)
+			if err != nil || len(events) != tt.events || cut != tt.cut {
+				t.Errorf("ReadEventsCut = %d events, cut %v, %v; want %d, %v, nil", len(events), cut, err, tt.events, tt.cut)
+			}
+		})
+	}
+}
+
 // notebook is the part of an nbformat notebook the tests look at.
 type notebook struct {
 	Cells []struct {
