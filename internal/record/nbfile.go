@@ -131,17 +131,32 @@ func (n *nbFile) write(cells []nbCell) error {
 	if _, err := n.twin.WriteAt(data, n.frozenEnd); err != nil {
 		return fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
+	kept, err := n.swap(data)
+	if err != nil {
+		return err
+	}
+	n.tailLens = lens
+	n.size = max(n.size, n.frozenEnd+int64(len(data)))
+	if !kept {
+		return n.makeTwin()
+	}
+	return nil
+}
+
+// swap makes the twin, which holds data at frozenEnd, the notebook, and the
+// old notebook the twin, with data written to it too. Where the file system
+// has no hard links, the old notebook is let go instead: kept is false, and
+// the caller makes the twin again.
+func (n *nbFile) swap(data []byte) (kept bool, err error) {
 	live := filepath.Join(n.dir, NotebookFile)
 	if n.exchange(filepath.Join(n.dir, twinFile), live) == nil {
 		// One step where the file system can: the names swapped, the
 		// old notebook, now the twin, is brought up to date.
 		n.live, n.twin = n.twin, n.live
 		if _, err := n.twin.WriteAt(data, n.frozenEnd); err != nil {
-			return fmt.Errorf("write %s: %w", NotebookFile, err)
+			return false, fmt.Errorf("write %s: %w", NotebookFile, err)
 		}
-		n.tailLens = lens
-		n.size = max(n.size, n.frozenEnd+int64(len(data)))
-		return nil
+		return true, nil
 	}
 	swap := filepath.Join(n.dir, swapFile)
 	os.Remove(swap)
@@ -149,27 +164,23 @@ func (n *nbFile) write(cells []nbCell) error {
 		// A file system without hard links: the twin becomes the notebook
 		// and a copy of it the next twin, at the cost of the copy.
 		if err := os.Rename(filepath.Join(n.dir, twinFile), live); err != nil {
-			return fmt.Errorf("write %s: %w", NotebookFile, err)
+			return false, fmt.Errorf("write %s: %w", NotebookFile, err)
 		}
 		n.live.Close()
 		n.live = n.twin
-		n.tailLens = lens
-		n.size = max(n.size, n.frozenEnd+int64(len(data)))
-		return n.makeTwin()
+		return false, nil
 	}
 	if err := os.Rename(filepath.Join(n.dir, twinFile), live); err != nil {
-		return fmt.Errorf("write %s: %w", NotebookFile, err)
+		return false, fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
 	if _, err := n.live.WriteAt(data, n.frozenEnd); err != nil {
-		return fmt.Errorf("write %s: %w", NotebookFile, err)
+		return false, fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
 	if err := os.Rename(swap, filepath.Join(n.dir, twinFile)); err != nil {
-		return fmt.Errorf("write %s: %w", NotebookFile, err)
+		return false, fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
 	n.live, n.twin = n.twin, n.live
-	n.tailLens = lens
-	n.size = max(n.size, n.frozenEnd+int64(len(data)))
-	return nil
+	return true, nil
 }
 
 // freeze marks the first upTo cells as final: they were written as they
