@@ -39,8 +39,9 @@ type nbFile struct {
 	// buf holds what write writes, reused from one write to the next.
 	buf []byte
 	// exchange swaps two files' names (see exchange); where it fails, a
-	// write swaps them with a hard link and two renames.
+	// write swaps them with a hard link (link: os.Link) and two renames.
 	exchange func(a, b string) error
+	link     func(oldname, newname string) error
 }
 
 // The hidden names of the notebook's twin and of the file being swapped.
@@ -65,7 +66,7 @@ func newNBFile(dir string, meta Meta, cells []nbCell) (*nbFile, error) {
 			return nil, fmt.Errorf("write %s: %w", NotebookFile, err)
 		}
 	}
-	n := &nbFile{dir: dir, frozenEnd: int64(len(nbPrefix)), suffix: suffix, exchange: exchange}
+	n := &nbFile{dir: dir, frozenEnd: int64(len(nbPrefix)), suffix: suffix, exchange: exchange, link: os.Link}
 	if n.twin, err = os.OpenFile(filepath.Join(dir, twinFile), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644); err != nil {
 		return nil, fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
@@ -160,7 +161,7 @@ func (n *nbFile) swap(data []byte) (kept bool, err error) {
 	}
 	swap := filepath.Join(n.dir, swapFile)
 	os.Remove(swap)
-	if err := os.Link(live, swap); err != nil {
+	if err := n.link(live, swap); err != nil {
 		// A file system without hard links: the twin becomes the notebook
 		// and a copy of it the next twin, at the cost of the copy.
 		if err := os.Rename(filepath.Join(n.dir, twinFile), live); err != nil {
