@@ -116,14 +116,16 @@ func (c Cell) Failure() string {
 	return ""
 }
 
-// ErrRecorded is the Err of a cell read back from a recording whose failure
-// is known only by its text.
+// ErrRecorded is an error read back from a recording, known only by its
+// text: the Err of a recorded cell (or of a recorded request's end, which the
+// records rebuild the same way).
 type ErrRecorded struct{ Text string }
 
 func (e *ErrRecorded) Error() string { return e.Text }
 
-// recordedErr turns recorded failure text back into an error.
-func recordedErr(text string) error {
+// RecordedErr turns recorded failure text back into an error: nil for "",
+// else an *ErrRecorded.
+func RecordedErr(text string) error {
 	if text == "" {
 		return nil
 	}

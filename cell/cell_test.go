@@ -82,3 +82,19 @@ func TestTextOfOneStream(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordedErr: a recorded failure comes back as the error it was in
+// words, and no failure as no error, so a recorded cell keeps its status.
+func TestRecordedErr(t *testing.T) {
+	if err := RecordedErr(""); err != nil {
+		t.Errorf(`RecordedErr("") = %v, want nil`, err)
+	}
+	var rec *ErrRecorded
+	if err := RecordedErr("connection to the kernel lost"); !errors.As(err, &rec) || err.Error() != "connection to the kernel lost" {
+		t.Errorf("RecordedErr = %#v, want an *ErrRecorded with its text", err)
+	}
+	c := Record{Index: 1, Status: Failed, Failure: "connection to the kernel lost"}.Finished().Cell
+	if c.Status() != Failed || c.Failure() != "connection to the kernel lost" {
+		t.Errorf("recorded cell: status %v, failure %q; want failed with its text", c.Status(), c.Failure())
+	}
+}

@@ -86,7 +86,7 @@ func (f Finished) Record() Record {
 func (j Record) Finished() Finished {
 	c := Cell{Index: j.Index, Language: j.Language, Code: j.Code, Skip: j.Skip, Skipped: j.Skipped, Restart: j.Restart, Edited: j.Edited}
 	if j.Restart == nil {
-		c.Err = recordedErr(j.Failure)
+		c.Err = RecordedErr(j.Failure)
 	}
 	if j.Status == Skipped && c.Skip == NotSkipped {
 		c.Skip = NotRun

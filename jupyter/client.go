@@ -36,6 +36,10 @@ const (
 	handshakeTimeout = 75 * time.Second
 	// maxResponseBody bounds the JSON bodies the client decodes.
 	maxResponseBody = 8 << 20
+	// writeFrame is the most one WebSocket frame the client sends holds:
+	// its connections' write buffer. A large message (an upload's chunk)
+	// is written a frame's worth at a time, each under its own writeWait.
+	writeFrame = 256 << 10
 )
 
 // Config configures a [Client].
@@ -114,7 +118,7 @@ func NewClient(cfg Config) (*Client, error) {
 			// frames by copying all it has at each frame: large frames
 			// keep that cheap. The buffers are shared by the client's
 			// connections and held only while a message is written.
-			WriteBufferSize: 256 << 10,
+			WriteBufferSize: writeFrame,
 			WriteBufferPool: &sync.Pool{},
 		},
 		launchTimeout: launch,

@@ -554,8 +554,8 @@ func (s *Session) writeBinary(conn *websocket.Conn, m *outMessage, body []byte) 
 		return err
 	}
 	for len(body) > 0 {
-		// In parts, so that each has writeWait.
-		part := body[:min(len(body), 256<<10)]
+		// A frame's worth at a time, so that each has writeWait.
+		part := body[:min(len(body), writeFrame)]
 		if _, err := dw.Write(part); err != nil {
 			return err
 		}

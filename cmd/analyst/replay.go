@@ -63,11 +63,11 @@ func (opts *replayOptions) load(path string) (s *replay.Session, files, warnings
 		return nil, nil, nil, usageErrorf("--cell-timeout must be positive, got %s", opts.cellTimeout)
 	}
 	for _, d := range opts.data {
-		fi, err := os.Stat(d)
-		if err != nil || fi.IsDir() {
+		var access *datafile.AccessError
+		switch err := datafile.Usable(d); {
+		case errors.As(err, &access) || errors.Is(err, datafile.ErrDirectory):
 			return nil, nil, nil, usageErrorf("--data %s: not a readable file", d)
-		}
-		if err := datafile.Check(d, fi); err != nil {
+		case err != nil:
 			return nil, nil, nil, usageErrorf("--data %s: %s", d, err)
 		}
 	}

@@ -171,21 +171,12 @@ func (o *runOptions) validate() error {
 	}
 	seen := map[string]string{}
 	for _, d := range o.data {
-		fi, err := os.Stat(d)
-		if err != nil {
-			return usageErrorf("--data %s: %s", d, human.PathProblem(err))
-		}
-		if fi.IsDir() {
+		switch err := datafile.Usable(d); {
+		case errors.Is(err, datafile.ErrDirectory):
 			return usageErrorf("--data %s is a directory: pass its files one by one", d)
-		}
-		if err := datafile.Check(d, fi); err != nil {
+		case err != nil:
 			return usageErrorf("--data %s: %s", d, err)
 		}
-		f, err := os.Open(d)
-		if err != nil {
-			return usageErrorf("--data %s: %s", d, human.PathProblem(err))
-		}
-		f.Close()
 		base := filepath.Base(d)
 		if prev, ok := seen[base]; ok {
 			return usageErrorf("--data %s and %s have the same name %q in the kernel: rename one", prev, d, base)

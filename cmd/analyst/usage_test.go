@@ -40,6 +40,8 @@ func TestUsageErrors(t *testing.T) {
 		{"empty task", []string{"run", "--task", "  "}, `analyst: --task is empty: say what to analyse, e.g. --task "total sales per region"`},
 		{"missing data", []string{"run", "-t", "x", "--data", filepath.Join(dir, "nope.csv")}, "analyst: --data " + filepath.Join(dir, "nope.csv") + ": no such file"},
 		{"directory as data", []string{"run", "-t", "x", "--data", dir}, "analyst: --data " + dir + " is a directory: pass its files one by one"},
+		{"replay: missing data", []string{"replay", "--data", filepath.Join(dir, "nope.csv"), dir}, "analyst: --data " + filepath.Join(dir, "nope.csv") + ": not a readable file"},
+		{"replay: directory as data", []string{"replay", "--data", dir, dir}, "analyst: --data " + dir + ": not a readable file"},
 		{"same name twice", []string{"run", "-t", "x", "-d", data, "-d", data}, "analyst: --data " + data + " and " + data + ` have the same name "data.csv" in the kernel: rename one`},
 		{"negative timeout", []string{"run", "-t", "x", "--timeout", "-5s"}, "analyst: --timeout must not be negative, got -5s"},
 		{"zero cell timeout", []string{"run", "-t", "x", "--cell-timeout", "0s"}, "analyst: --cell-timeout must be positive, got 0s"},

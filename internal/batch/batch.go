@@ -330,21 +330,12 @@ func dataFiles(v any, dir string) ([]string, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}
-		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("data file %s: %s", name, human.PathProblem(err))
-		}
-		if fi.IsDir() {
+		switch err := datafile.Usable(p); {
+		case errors.Is(err, datafile.ErrDirectory):
 			return nil, fmt.Errorf("data file %s is a directory: list its files one by one", name)
-		}
-		if err := datafile.Check(p, fi); err != nil {
+		case err != nil:
 			return nil, fmt.Errorf("data file %s: %w", name, err)
 		}
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, fmt.Errorf("data file %s: %s", name, human.PathProblem(err))
-		}
-		f.Close()
 		base := filepath.Base(p)
 		if prev, ok := seen[base]; ok {
 			return nil, fmt.Errorf("data files %s and %s have the same name %q in the kernel: rename one", prev, name, base)

@@ -11,8 +11,8 @@ import (
 )
 
 // TestLoadHostileFiles: a byte order mark is read past; a line too long, a
-// name too long for a folder and a data file that is a pipe are one-line
-// errors naming the task.
+// name too long for a folder and a data file that is a directory or a pipe
+// are one-line errors naming the task.
 func TestLoadHostileFiles(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "data.csv"), []byte("a\n1\n"), 0o644)
@@ -32,6 +32,9 @@ func TestLoadHostileFiles(t *testing.T) {
 			f.Close()
 		}
 	})
+	if err := os.Mkdir(filepath.Join(dir, "tables"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	long := strings.Repeat("n", 300)
 	tests := []struct {
 		name, file, text string
@@ -43,6 +46,8 @@ func TestLoadHostileFiles(t *testing.T) {
 			"line 2 is longer than 16 MiB: a task is text, its data goes in files"},
 		{"300-char name", "long.jsonl", `{"name": "` + long + `", "task": "t", "expect": "1"}` + "\n",
 			"task 1: name is 300 characters long: at most 100 (it names the task's folder)"},
+		{"data is a directory", "dir.jsonl", `{"name": "a", "task": "t", "data": "tables", "expect": "1"}` + "\n",
+			`task 1 "a": data file tables is a directory: list its files one by one`},
 		{"data on a pipe", "pipe.jsonl", `{"name": "a", "task": "t", "data": "pipe.csv", "expect": "1"}` + "\n",
 			`task 1 "a": data file pipe.csv: a named pipe, not a regular file: copy its content to a file first`},
 	}

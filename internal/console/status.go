@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/analyst-dev/analyst/jupyter"
 )
@@ -103,16 +103,12 @@ func lastLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// truncate cuts plain text to at most width columns, ending it with "…".
+// truncate cuts plain text wider than width columns to width columns,
+// ending it with "…". It never cuts a character in two: not a wide rune,
+// nor a cluster of runes shown as one (a flag, an emoji with its variation
+// selector).
 func truncate(s string, width int) string {
-	var b strings.Builder
-	for _, r := range s {
-		if lipgloss.Width(b.String()+string(r)) > width-1 {
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String() + "…"
+	return ansi.Truncate(s, width, "…")
 }
 
 // Writer returns a writer onto w, a stream of the terminal the console

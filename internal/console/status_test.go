@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
+
 	"github.com/analyst-dev/analyst/cell"
 	"github.com/analyst-dev/analyst/jupyter"
 	"github.com/analyst-dev/analyst/team"
@@ -110,5 +112,35 @@ func TestLiveTail(t *testing.T) {
 	}
 	if got, want := out.String(), transcript+"the kernel is slow\nagain\n"; got != want {
 		t.Errorf("transcript = %q, want %q: the live output is for the terminal only", got, want)
+	}
+}
+
+// TestTruncate cuts at the edge: a wide rune fills the last columns exactly
+// or is left out whole, and a character made of several runes is never cut
+// in two (the sun with its emoji selector, a family, a flag).
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		s     string
+		width int
+		want  string
+	}{
+		{"abcdefghij", 5, "abcd…"},
+		{"abc日本語", 6, "abc日…"}, // 日 ends at column 5, "…" fills 6
+		{"ab日本語", 6, "ab日…"},   // 本 would need columns 5 and 6
+		{"日本", 1, "…"},
+		{"cafe\u0301 au lait", 5, "cafe\u0301…"}, // the accent takes no column
+		{"ok ☀\ufe0f sunny", 5, "ok …"},          // not "ok ☀…", a text-style sun
+		{"👨\u200d👩\u200d👧 family", 3, "👨\u200d👩\u200d👧…"},
+		{"ab🇩🇪cd", 4, "ab…"},
+		{strings.Repeat("x", 200), statusWidth, strings.Repeat("x", statusWidth-1) + "…"},
+	}
+	for _, tt := range tests {
+		got := truncate(tt.s, tt.width)
+		if got != tt.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tt.s, tt.width, got, tt.want)
+		}
+		if w := lipgloss.Width(got); w > tt.width {
+			t.Errorf("truncate(%q, %d) is %d columns wide", tt.s, tt.width, w)
+		}
 	}
 }

@@ -1,17 +1,56 @@
 package datafile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/analyst-dev/analyst/internal/human"
 )
 
 // maxCheckedSize bounds the files whose content Check compares with the size
 // they report: /proc and /sys files are small.
 const maxCheckedSize = 1 << 20
+
+// ErrDirectory is Usable's error for a directory: each input words it
+// with what to do instead ("pass its files one by one").
+var ErrDirectory = errors.New("a directory")
+
+// An AccessError is Usable's error for a file that cannot be reached or
+// opened. It reads as human.PathProblem words its cause: "no such file",
+// "permission denied".
+type AccessError struct{ Err error }
+
+func (e *AccessError) Error() string { return human.PathProblem(e.Err) }
+
+func (e *AccessError) Unwrap() error { return e.Err }
+
+// Usable reports why the file at path cannot be sent as a data file, or
+// nil: an *AccessError where it cannot be reached or opened, ErrDirectory,
+// or what Check says of it. The error reads well after "PATH: ".
+func Usable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return &AccessError{Err: err}
+	}
+	if fi.IsDir() {
+		return ErrDirectory
+	}
+	if err := Check(path, fi); err != nil {
+		return err
+	}
+	// Check refused what could block an open.
+	f, err := os.Open(path)
+	if err != nil {
+		return &AccessError{Err: err}
+	}
+	f.Close()
+	return nil
+}
 
 // Check reports why the file at path, whose os.Stat is fi, cannot be sent as
 // a data file, or nil. The error reads well after "PATH: ". It opens nothing that could block: pipes and devices

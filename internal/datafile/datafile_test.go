@@ -3,6 +3,8 @@
 package datafile_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -47,5 +49,31 @@ func TestCheck(t *testing.T) {
 				t.Errorf("Check = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestUsable(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "sales.csv")
+	os.WriteFile(plain, []byte("a,b\n1,2\n"), 0o644)
+	fifo := filepath.Join(dir, "orders.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "gone.csv")
+
+	if err := datafile.Usable(plain); err != nil {
+		t.Errorf("Usable(plain) = %v, want nil", err)
+	}
+	if err := datafile.Usable(dir); err != datafile.ErrDirectory {
+		t.Errorf("Usable(dir) = %v, want ErrDirectory", err)
+	}
+	var access *datafile.AccessError
+	if err := datafile.Usable(missing); !errors.As(err, &access) || !errors.Is(err, fs.ErrNotExist) || err.Error() != "no such file" {
+		t.Errorf("Usable(missing) = %#v, want an *AccessError reading %q", err, "no such file")
+	}
+	want := "a named pipe, not a regular file: copy its content to a file first"
+	if err := datafile.Usable(fifo); err == nil || err.Error() != want || errors.As(err, &access) {
+		t.Errorf("Usable(fifo) = %v, want %q", err, want)
 	}
 }

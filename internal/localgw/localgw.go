@@ -266,10 +266,8 @@ func launch(ctx context.Context, opts Options, ip, token, dir string) (*Gateway,
 		tail:       &tailBuffer{max: 4096},
 		runtimeDir: opts.RuntimeDir,
 	}
-	var out io.Writer = g.tail
 	if srv.kind == kindKG {
 		g.banner = newBannerWatch()
-		out = io.MultiWriter(g.tail, g.banner)
 	}
 	if g.runtimeDir == "" {
 		if g.runtimeDir, err = newRuntimeDir(); err != nil {
@@ -277,28 +275,12 @@ func launch(ctx context.Context, opts Options, ip, token, dir string) (*Gateway,
 		}
 		g.ownRuntime = true
 	}
-	// Not CommandContext: the gateway must outlive a cancelled ctx long
-	// enough for its kernels to be deleted; Stop ends it.
 	config := filepath.Join(g.runtimeDir, "analyst-server-config.json")
 	if err := writeConfig(config, token); err != nil {
 		g.removeRuntime()
 		return nil, fmt.Errorf("start %s: %w", srv.kind, err)
 	}
-	cmd := exec.Command(srv.argv[0], append(slices.Clip(srv.argv[1:]), "--config="+config)...)
-	cmd.Dir = dir
-	// Kernels inherit the server's environment, so the server gets only
-	// what they may see. Kernel Gateway passes a kernel no more than its
-	// whitelist when the start request carries an environment: the same.
-	cmd.Env = serverEnv(os.Environ(), opts.PassEnv, append(slices.Clip(opts.Env), "JUPYTER_RUNTIME_DIR="+g.runtimeDir))
-	if srv.kind == kindKG {
-		cmd.Env = append(cmd.Env, "KG_ENV_PROCESS_WHITELIST="+strings.Join(names(cmd.Env), ","))
-	}
-	cmd.SysProcAttr = sysProcAttr()
-	cmd.Stdout = out
-	if opts.Log != nil {
-		cmd.Stdout = multiWriter(opts.Log, out)
-	}
-	cmd.Stderr = cmd.Stdout
+	cmd := g.command(srv, opts, dir, config)
 	if err := cmd.Start(); err != nil {
 		g.removeRuntime()
 		return nil, fmt.Errorf("start %s: %w", srv.kind, err)
@@ -319,6 +301,34 @@ func launch(ctx context.Context, opts Options, ip, token, dir string) (*Gateway,
 		return nil, err
 	}
 	return g, nil
+}
+
+// command is the process of srv, not started: in dir, reading the config
+// file config, given only the environment its kernels may see, its output
+// kept in g's tail (and watched for Kernel Gateway's banner) and copied to
+// opts.Log.
+func (g *Gateway) command(srv server, opts Options, dir, config string) *exec.Cmd {
+	// Not CommandContext: the gateway must outlive a cancelled ctx long
+	// enough for its kernels to be deleted; Stop ends it.
+	cmd := exec.Command(srv.argv[0], append(slices.Clip(srv.argv[1:]), "--config="+config)...)
+	cmd.Dir = dir
+	// Kernels inherit the server's environment, so the server gets only
+	// what they may see. Kernel Gateway passes a kernel no more than its
+	// whitelist when the start request carries an environment: the same.
+	cmd.Env = serverEnv(os.Environ(), opts.PassEnv, append(slices.Clip(opts.Env), "JUPYTER_RUNTIME_DIR="+g.runtimeDir))
+	if srv.kind == kindKG {
+		cmd.Env = append(cmd.Env, "KG_ENV_PROCESS_WHITELIST="+strings.Join(names(cmd.Env), ","))
+	}
+	cmd.SysProcAttr = sysProcAttr()
+	var out io.Writer = g.tail
+	if g.banner != nil {
+		out = io.MultiWriter(g.tail, g.banner)
+	}
+	if opts.Log != nil {
+		out = multiWriter(opts.Log, out)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	return cmd
 }
 
 func (g *Gateway) removeRuntime() {

@@ -343,17 +343,24 @@ func ParseEvent(line []byte) (Event, error) {
 // short (the process died while writing it) is ignored; any other line that
 // does not parse is an error.
 func ReadEvents(path string) ([]Event, error) {
+	events, _, err := ReadEventsCut(path)
+	return events, err
+}
+
+// ReadEventsCut is ReadEvents that also reports whether the file ends cut
+// short: its last line has no newline, the writer was stopped in the middle
+// of it.
+func ReadEventsCut(path string) (events []Event, cut bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
+		return nil, false, fmt.Errorf("read events: %w", err)
 	}
 	defer f.Close()
-	var events []Event
 	r := bufio.NewReader(f)
 	for n := 1; ; n++ {
 		line, err := r.ReadBytes('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
-			return events, fmt.Errorf("read events %s: %w", path, err)
+			return events, false, fmt.Errorf("read events %s: %w", path, err)
 		}
 		complete := err == nil
 		if len(bytes.TrimSpace(line)) > 0 {
@@ -362,11 +369,11 @@ func ReadEvents(path string) ([]Event, error) {
 			case perr == nil:
 				events = append(events, e)
 			case complete:
-				return events, fmt.Errorf("read events %s:%d: %w", path, n, perr)
+				return events, false, fmt.Errorf("read events %s:%d: %w", path, n, perr)
 			}
 		}
 		if !complete {
-			return events, nil
+			return events, len(line) > 0, nil
 		}
 	}
 }

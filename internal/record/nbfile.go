@@ -39,8 +39,9 @@ type nbFile struct {
 	// buf holds what write writes, reused from one write to the next.
 	buf []byte
 	// exchange swaps two files' names (see exchange); where it fails, a
-	// write swaps them with a hard link and two renames.
+	// write swaps them with a hard link (link: os.Link) and two renames.
 	exchange func(a, b string) error
+	link     func(oldname, newname string) error
 }
 
 // The hidden names of the notebook's twin and of the file being swapped.
@@ -65,7 +66,7 @@ func newNBFile(dir string, meta Meta, cells []nbCell) (*nbFile, error) {
 			return nil, fmt.Errorf("write %s: %w", NotebookFile, err)
 		}
 	}
-	n := &nbFile{dir: dir, frozenEnd: int64(len(nbPrefix)), suffix: suffix, exchange: exchange}
+	n := &nbFile{dir: dir, frozenEnd: int64(len(nbPrefix)), suffix: suffix, exchange: exchange, link: os.Link}
 	if n.twin, err = os.OpenFile(filepath.Join(dir, twinFile), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644); err != nil {
 		return nil, fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
@@ -131,45 +132,56 @@ func (n *nbFile) write(cells []nbCell) error {
 	if _, err := n.twin.WriteAt(data, n.frozenEnd); err != nil {
 		return fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
+	kept, err := n.swap(data)
+	if err != nil {
+		return err
+	}
+	n.tailLens = lens
+	n.size = max(n.size, n.frozenEnd+int64(len(data)))
+	if !kept {
+		return n.makeTwin()
+	}
+	return nil
+}
+
+// swap makes the twin, which holds data at frozenEnd, the notebook, and the
+// old notebook the twin, with data written to it too. Where the file system
+// has no hard links, the old notebook is let go instead: kept is false, and
+// the caller makes the twin again.
+func (n *nbFile) swap(data []byte) (kept bool, err error) {
 	live := filepath.Join(n.dir, NotebookFile)
 	if n.exchange(filepath.Join(n.dir, twinFile), live) == nil {
 		// One step where the file system can: the names swapped, the
 		// old notebook, now the twin, is brought up to date.
 		n.live, n.twin = n.twin, n.live
 		if _, err := n.twin.WriteAt(data, n.frozenEnd); err != nil {
-			return fmt.Errorf("write %s: %w", NotebookFile, err)
+			return false, fmt.Errorf("write %s: %w", NotebookFile, err)
 		}
-		n.tailLens = lens
-		n.size = max(n.size, n.frozenEnd+int64(len(data)))
-		return nil
+		return true, nil
 	}
 	swap := filepath.Join(n.dir, swapFile)
 	os.Remove(swap)
-	if err := os.Link(live, swap); err != nil {
+	if err := n.link(live, swap); err != nil {
 		// A file system without hard links: the twin becomes the notebook
 		// and a copy of it the next twin, at the cost of the copy.
 		if err := os.Rename(filepath.Join(n.dir, twinFile), live); err != nil {
-			return fmt.Errorf("write %s: %w", NotebookFile, err)
+			return false, fmt.Errorf("write %s: %w", NotebookFile, err)
 		}
 		n.live.Close()
 		n.live = n.twin
-		n.tailLens = lens
-		n.size = max(n.size, n.frozenEnd+int64(len(data)))
-		return n.makeTwin()
+		return false, nil
 	}
 	if err := os.Rename(filepath.Join(n.dir, twinFile), live); err != nil {
-		return fmt.Errorf("write %s: %w", NotebookFile, err)
+		return false, fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
 	if _, err := n.live.WriteAt(data, n.frozenEnd); err != nil {
-		return fmt.Errorf("write %s: %w", NotebookFile, err)
+		return false, fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
 	if err := os.Rename(swap, filepath.Join(n.dir, twinFile)); err != nil {
-		return fmt.Errorf("write %s: %w", NotebookFile, err)
+		return false, fmt.Errorf("write %s: %w", NotebookFile, err)
 	}
 	n.live, n.twin = n.twin, n.live
-	n.tailLens = lens
-	n.size = max(n.size, n.frozenEnd+int64(len(data)))
-	return nil
+	return true, nil
 }
 
 // freeze marks the first upTo cells as final: they were written as they

@@ -160,12 +160,22 @@ func testMeta() Meta {
 // Recorder in a fresh directory and returns it, not closed.
 func record(t *testing.T, n int) *Recorder {
 	t.Helper()
+	return recordOn(t, n, nil)
+}
+
+// recordOn is record on a file system that setup, when not nil, describes
+// to the notebook's files.
+func recordOn(t *testing.T, n int, setup func(*nbFile)) *Recorder {
+	t.Helper()
 	t.Setenv("OPENAI_API_KEY", "sk-SENTINEL-123")
 	t.Setenv("JUPYTER_GATEWAY_AUTH_TOKEN", "sk-SENTINEL-123")
 	clk := &clock{t: t0}
 	r, err := newRecorder(filepath.Join(t.TempDir(), "run"), testMeta(), clk.now)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(r.nb)
 	}
 	s := script(t)
 	if n < 0 {
@@ -339,6 +349,36 @@ func TestReadEventsCutShort(t *testing.T) {
 	}
 }
 
+// TestReadEventsCut: the file is cut when its last byte is not a newline,
+// whether or not the last line parses.
+func TestReadEventsCut(t *testing.T) {
+	line := `{"type":"turn_started","time":"2025-03-04T10:00:00Z","turn":1,"agent":"planner"}`
+	tests := []struct {
+		name, data string
+		events     int
+		cut        bool
+	}{
+		{"empty", "", 0, false},
+		{"whole", line + "\n", 1, false},
+		{"blank line at the end", line + "\n\n", 1, false},
+		{"torn last line", line + "\n" + `{"type":"message","ti`, 1, true},
+		{"whole last line without its newline", line + "\n" + line, 2, true},
+		{"spaces after the last newline", line + "\n  ", 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), EventsFile)
+			if err := os.WriteFile(path, []byte(tt.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			events, cut, err := ReadEventsCut(path)
+			if err != nil || len(events) != tt.events || cut != tt.cut {
+				t.Errorf("ReadEventsCut = %d events, cut %v, %v; want %d, %v, nil", len(events), cut, err, tt.events, tt.cut)
+			}
+		})
+	}
+}
+
 // notebook is the part of an nbformat notebook the tests look at.
 type notebook struct {
 	Cells []struct {
@@ -418,6 +458,43 @@ func TestNotebook(t *testing.T) {
 	}
 	if c[5].Source != "## Summary\n\nThe data holds 3 rows and 2 columns; sales peak in March." {
 		t.Errorf("summary = %q", c[5].Source)
+	}
+}
+
+// TestNotebookSwaps writes the notebook on file systems that can exchange
+// two names, that can only link, and that can do neither: the same notebook
+// comes out, and until the end its twin holds the same bytes.
+func TestNotebookSwaps(t *testing.T) {
+	cannot := func(string, string) error { return errors.New("not supported") }
+	for _, tt := range []struct {
+		name  string
+		setup func(*nbFile)
+	}{
+		{"exchange", nil},
+		{"link", func(n *nbFile) { n.exchange = cannot }},
+		{"copy", func(n *nbFile) { n.exchange, n.link = cannot, cannot }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := recordOn(t, -1, tt.setup)
+			live, err := os.ReadFile(filepath.Join(r.Dir(), NotebookFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			twin, err := os.ReadFile(filepath.Join(r.Dir(), twinFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(live, twin) {
+				t.Errorf("the twin (%d bytes) differs from the notebook (%d bytes)", len(twin), len(live))
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join(r.Dir(), NotebookFile), "analysis.ipynb.golden")
+			if _, err := os.Stat(filepath.Join(r.Dir(), twinFile)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the twin is left after Close: %v", err)
+			}
+		})
 	}
 }
 

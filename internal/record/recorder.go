@@ -785,7 +785,7 @@ func (e Event) teamEvent() (team.Event, bool) {
 	case TypeMessage:
 		return team.MessageDone{Turn: e.Turn, Message: e.Message()}, true
 	case TypeRequestFinished:
-		return team.RunFinished{Reason: team.StopReason(e.Reason), Turns: e.Turns, Usage: e.AgentUsage, Duration: e.Duration, Err: errOf(e.Err)}, true
+		return team.RunFinished{Reason: team.StopReason(e.Reason), Turns: e.Turns, Usage: e.AgentUsage, Duration: e.Duration, Err: cell.RecordedErr(e.Err)}, true
 	}
 	return nil, false
 }
@@ -793,11 +793,4 @@ func (e Event) teamEvent() (team.Event, bool) {
 // Message is a message event's message.
 func (e Event) Message() team.Message {
 	return team.Message{Agent: e.Agent, Content: e.Content, Usage: e.Usage, Final: e.Final, Next: e.Next, Cells: e.Cells, Summary: e.Summary, Duration: e.Duration}
-}
-
-func errOf(text string) error {
-	if text == "" {
-		return nil
-	}
-	return errors.New(text)
 }

@@ -40,7 +40,7 @@ func Load(path string) (*Session, error) {
 	if fi.IsDir() {
 		file = filepath.Join(path, record.EventsFile)
 	}
-	events, err := record.ReadEvents(file)
+	events, cut, err := record.ReadEventsCut(file)
 	if err != nil {
 		return nil, fmt.Errorf("replay %s: %w", path, err)
 	}
@@ -67,9 +67,7 @@ func Load(path string) (*Session, error) {
 	if !started {
 		return nil, fmt.Errorf("replay %s: no run_started event: is this an analyst events.jsonl?", file)
 	}
-	if cut, err := endsCut(file); err != nil {
-		return nil, fmt.Errorf("replay %s: %w", file, err)
-	} else if cut {
+	if cut {
 		s.missing = append(s.missing, fmt.Sprintf("its last line (%d) is cut short", len(events)+1))
 	}
 	for _, i := range slices.Sorted(maps.Keys(running)) {
@@ -90,25 +88,6 @@ func (s *Session) Complete() error {
 		return nil
 	}
 	return fmt.Errorf("replay %s: the recording is incomplete (the run crashed or the file was cut or edited): %s", s.file, strings.Join(s.missing, "; "))
-}
-
-// endsCut reports whether the file's last line has no newline: the writer
-// was stopped in the middle of it.
-func endsCut(file string) (bool, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || fi.Size() == 0 {
-		return false, err
-	}
-	last := make([]byte, 1)
-	if _, err := f.ReadAt(last, fi.Size()-1); err != nil {
-		return false, err
-	}
-	return last[0] != '\n', nil
 }
 
 // plainName reports whether name is the name of a file in a folder, with no
