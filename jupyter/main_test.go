@@ -51,11 +51,11 @@ func newSession(tb testing.TB, opts jupyter.SessionOptions) (*jupyter.Client, *j
 		k := startKernel(ctx, tb, c, jupyter.StartOptions{})
 		s, err := c.Connect(ctx, k.ID, opts)
 		if errors.Is(err, jupyter.ErrNoAnswer) && starts == 1 {
-			tb.Logf("%v; starting another\nthe server's log of kernel %s:\n%s", err, k.ID, srv.LogAbout(k.ID))
+			tb.Logf("%v; starting another\n%s", err, srv.KernelReport(k.ID))
 			continue
 		}
 		if err != nil {
-			tb.Fatalf("%v\nthe server's log of kernel %s:\n%s", err, k.ID, srv.LogAbout(k.ID))
+			tb.Fatalf("%v\n%s", err, srv.KernelReport(k.ID))
 		}
 		tb.Cleanup(func() { _ = s.Close() })
 		return c, s
