@@ -282,7 +282,10 @@ const maxStarts = 2
 // can take one before the kernel binds it; ipykernel 6 then fails at start
 // and, when the lost port is its IOPub port, its process hangs at exit
 // (zmq's context waits for the unclosed socket) instead of ending. The server
-// counts the kernel alive and never restarts it.
+// counts the kernel alive and never restarts it. When it is another port,
+// the kernel exits and the server restarts it on new ports, but Jupyter
+// Server 1.x holds every new connection until its first kernel_info request,
+// sent to the old ports, times out (60 s): a new kernel starts sooner.
 func (h *Handle) launch(ctx context.Context, c *jupyter.Client) (jupyter.Kernel, error) {
 	for starts := 1; ; starts++ {
 		k, err := h.startKernel(ctx, c)
