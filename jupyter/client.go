@@ -56,8 +56,9 @@ type Config struct {
 	// HTTPClient, if set, is used for REST requests. Its Timeout, if any,
 	// must exceed LaunchTimeout for StartKernel to be useful.
 	HTTPClient *http.Client
-	// LaunchTimeout bounds a kernel start; the default is 60 s. It is also
-	// sent to the gateway as KERNEL_LAUNCH_TIMEOUT.
+	// LaunchTimeout bounds a kernel start, and the wait for a kernel to
+	// answer a new connection; the default is 60 s. It is also sent to the
+	// gateway as KERNEL_LAUNCH_TIMEOUT.
 	LaunchTimeout time.Duration
 }
 

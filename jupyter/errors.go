@@ -32,6 +32,12 @@ var (
 	// ErrKernelDied reports that the kernel process died or was restarted
 	// while a request was in flight.
 	ErrKernelDied = errors.New("kernel died")
+	// ErrNoAnswer reports that the kernel did not answer a new connection
+	// within the client's LaunchTimeout, re-dials included. The kernel may
+	// still exist: a kernel whose process runs but never serves its ports
+	// (such as an ipykernel that lost one of its ports to another process
+	// at start) stays so until it is deleted.
+	ErrNoAnswer = errors.New("the kernel did not answer")
 )
 
 // UserNotAllowedError reports that Enterprise Gateway refuses to start

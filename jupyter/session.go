@@ -134,17 +134,29 @@ func (c *Client) Connect(ctx context.Context, kernelID string, opts SessionOptio
 		ready:      make(chan struct{}),
 		calls:      map[string]*call{},
 	}
-	conn, err := s.dial(ctx)
+	// The server holds the WebSocket's handshake until the kernel answers
+	// (or its own kernel_info_timeout passes), so the dial is part of the
+	// wait for an answer.
+	actx, acancel := s.answerBound(ctx)
+	defer acancel()
+	conn, err := s.dial(actx)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
 	s.setConn(conn)
-	if err := s.answering(ctx); err != nil {
+	if err := s.answering(actx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// answerBound bounds a wait for the kernel to answer by the client's
+// LaunchTimeout; when that passes first, the context's cause wraps
+// ErrNoAnswer.
+func (s *Session) answerBound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, s.c.launchTimeout, fmt.Errorf("%w within %s", ErrNoAnswer, s.c.launchTimeout))
 }
 
 // answering waits until the kernel answers on the new connection: a
@@ -195,14 +207,12 @@ func (s *Session) answering(ctx context.Context) error {
 
 // untilAnswered repeats attempt, which sends the kernel a request and waits
 // up to wait (from first, doubling up to most) for its answer, until one is
-// answered, within the client's LaunchTimeout. An attempt that got no reply
+// answered, within ctx (see answerBound). An attempt that got no reply
 // at all re-opens the connection before the next: it may be bound to a dead
 // kernel's channels. One that got its reply but not its status is repeated
 // on the same connection: the kernel is there, and re-opening would only
 // start another subscription.
 func (s *Session) untilAnswered(ctx context.Context, first, most time.Duration, attempt func(ctx context.Context, wait time.Duration) (replied bool, err error)) error {
-	ctx, cancel := context.WithTimeout(ctx, s.c.launchTimeout)
-	defer cancel()
 	for wait := first; ; wait = min(2*wait, most) {
 		replied, err := attempt(ctx, wait)
 		if err == nil {
@@ -262,6 +272,11 @@ func (s *Session) dial(ctx context.Context) (*websocket.Conn, error) {
 			he.kind = ErrKernelNotFound
 		}
 		return nil, he
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		// The handshake timed out at ctx's deadline, whose own timer is
+		// about to fire: ctx's cause says why.
+		<-ctx.Done()
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("%s: %w", op, context.Cause(ctx))
@@ -360,6 +375,8 @@ func (s *Session) redial() {
 // LaunchTimeout.
 func (s *Session) waitUsable(ctx context.Context) error {
 	s.redial()
+	ctx, cancel := s.answerBound(ctx)
+	defer cancel()
 	if err := s.untilAnswered(ctx, 250*time.Millisecond, 2*time.Second, s.probe); err != nil {
 		return fmt.Errorf("wait for kernel %s: %w", s.kernelID, err)
 	}

@@ -138,26 +138,51 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 		if id, err = resolveKernelID(ctx, client, id); err != nil {
 			return err
 		}
-	} else {
+	}
+	// Without --kernel-id, start starts a fresh kernel to run the code in
+	// (its id goes to id), and remove deletes the kernel id names.
+	start := func() error {
 		con.Phase("starting the kernel")
 		k, err := client.StartKernel(ctx, opts.gateway.startOptions("exec"))
 		if err != nil {
 			return withReclaim(ctx, err, notice(errOut), kernel.PruneLater)
 		}
 		id = k.ID
-		defer func() {
-			con.Phase("deleting the kernel")
-			defer con.Phase("")
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-			defer cancel()
-			if err := client.DeleteKernel(dctx, id); err != nil {
-				fmt.Fprintf(errOut, "analyst: %s\n", explain(err))
-			}
-		}()
+		return nil
+	}
+	remove := func() {
+		if id == "" {
+			return // replaced, and its successor did not start
+		}
+		con.Phase("deleting the kernel")
+		defer con.Phase("")
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		if err := client.DeleteKernel(dctx, id); err != nil {
+			fmt.Fprintf(errOut, "analyst: %s\n", explain(err))
+		}
+	}
+	if id == "" {
+		if err := start(); err != nil {
+			return err
+		}
+		defer remove()
 	}
 	p := &execPrinter{io: io, out: out, err: errOut, figs: &figureDir{dir: opts.out}}
-	s, err := client.Connect(ctx, id, jupyter.SessionOptions{CellTimeout: opts.timeout, MaxOutputBytes: opts.maxBytes,
-		Redact: opts.gateway.redactor(errOut).Redact, OnOutput: p.output})
+	sopts := jupyter.SessionOptions{CellTimeout: opts.timeout, MaxOutputBytes: opts.maxBytes,
+		Redact: opts.gateway.redactor(errOut).Redact, OnOutput: p.output}
+	s, err := client.Connect(ctx, id, sopts)
+	if errors.Is(err, jupyter.ErrNoAnswer) && opts.kernelID == "" && ctx.Err() == nil {
+		// A fresh kernel that never answers is replaced once, as
+		// internal/kernel does for run.
+		notice(errOut)(fmt.Sprintf("kernel %.8s did not answer; deleted it, starting another", id))
+		remove()
+		id = ""
+		if err := start(); err != nil {
+			return err
+		}
+		s, err = client.Connect(ctx, id, sopts)
+	}
 	if err != nil {
 		return err
 	}

@@ -115,3 +115,22 @@ func testIO(in string) (*console.IO, *bytes.Buffer, *bytes.Buffer) {
 	io.In = strings.NewReader(in)
 	return io, out, errb
 }
+
+// TestExecReplacesKernelThatNeverAnswers: the fresh kernel never answers
+// (it lost a port at start); exec deletes it, says so, and runs the code in
+// another.
+func TestExecReplacesKernelThatNeverAnswers(t *testing.T) {
+	js := jupytertest.Start(t)
+	js.AddPortClashSpec(t, "clash")
+	code, out, errs := runCLI(t, context.Background(), "exec", "--gateway-url", js.URL, "--gateway-token", js.Token,
+		"--kernel", "clash", "--launch-timeout", "30s", "print(6 * 7)")
+	if code != 0 || out != "42\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if !regexp.MustCompile(`^analyst: kernel [0-9a-f]{8} did not answer; deleted it, starting another\n$`).MatchString(errs) {
+		t.Errorf("stderr %q", errs)
+	}
+	if n := js.KernelCount(t); n != 0 {
+		t.Errorf("%d kernels left", n)
+	}
+}

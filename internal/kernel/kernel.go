@@ -55,7 +55,9 @@ type Options struct {
 	// OnReady, when set, is called once the kernel is up and the files are
 	// in place, with a line describing it. When the gateway is at its kernel
 	// limit and Start.Queue lets the start wait, it is also called once
-	// before that, with a line saying so (unless Start.Queue.OnWait is set).
+	// before that, with a line saying so (unless Start.Queue.OnWait is set);
+	// and when a new kernel did not answer and another is started in its
+	// place, with a line saying so.
 	OnReady func(msg string)
 	// OnKernel, when set, is told the id of each kernel that becomes the
 	// handle's (the first, and one that replaced it), once it is ready and
@@ -266,33 +268,70 @@ func (h *Handle) replace(ctx context.Context) error {
 	return nil
 }
 
+// maxStarts bounds the kernels launch starts for one kernel: a new kernel
+// that never answers is deleted and another started in its place, once.
+const maxStarts = 2
+
 // launch starts a kernel on c, connects to it and prepares it, making it the
 // handle's kernel. The id is kept as soon as the server gives it, so that
 // Close deletes the kernel whatever fails after.
+//
+// A new kernel that never answers (jupyter.ErrNoAnswer) is deleted and
+// another started, once, with a line on OnReady. Servers choose a local
+// kernel's ports by binding port 0 and letting go of it, so another process
+// can take one before the kernel binds it; ipykernel 6 then fails at start
+// and, when the lost port is its IOPub port, its process hangs at exit
+// (zmq's context waits for the unclosed socket) instead of ending. The server
+// counts the kernel alive and never restarts it. When it is another port,
+// the kernel exits and the server restarts it on new ports, but Jupyter
+// Server 1.x holds every new connection until its first kernel_info request,
+// sent to the old ports, times out (60 s): a new kernel starts sooner.
 func (h *Handle) launch(ctx context.Context, c *jupyter.Client) (jupyter.Kernel, error) {
-	k, err := h.startKernel(ctx, c)
-	if err != nil {
-		var abandoned *jupyter.AbandonedStartError
-		if errors.As(err, &abandoned) {
-			h.mu.Lock()
-			h.abandoned = abandoned
-			h.mu.Unlock()
+	for starts := 1; ; starts++ {
+		k, err := h.startKernel(ctx, c)
+		if err != nil {
+			var abandoned *jupyter.AbandonedStartError
+			if errors.As(err, &abandoned) {
+				h.mu.Lock()
+				h.abandoned = abandoned
+				h.mu.Unlock()
+			}
+			h.markAnswered()
+			return k, err
 		}
+		h.mu.Lock()
+		h.id = k.ID
+		h.mu.Unlock()
 		h.markAnswered()
-		return k, err
+		s, err := c.Connect(ctx, k.ID, h.opts.Session)
+		if errors.Is(err, jupyter.ErrNoAnswer) && starts < maxStarts && ctx.Err() == nil && h.discard(ctx, c, k.ID) {
+			if h.opts.OnReady != nil {
+				h.opts.OnReady(fmt.Sprintf("kernel %s did not answer; deleted it, starting another", short(k.ID)))
+			}
+			continue
+		}
+		if err != nil {
+			return k, err
+		}
+		h.mu.Lock()
+		h.session = s
+		h.mu.Unlock()
+		return k, h.prepare(ctx, s)
+	}
+}
+
+// discard deletes the handle's kernel, which is of no use, and reports
+// whether it is gone; one that is not stays the handle's, for Close.
+func (h *Handle) discard(ctx context.Context, c *jupyter.Client, id string) bool {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
+	defer cancel()
+	if err := c.DeleteKernel(dctx, id); err != nil && !errors.Is(err, jupyter.ErrKernelNotFound) {
+		return false
 	}
 	h.mu.Lock()
-	h.id = k.ID
+	h.id = ""
 	h.mu.Unlock()
-	h.markAnswered()
-	s, err := c.Connect(ctx, k.ID, h.opts.Session)
-	if err != nil {
-		return k, err
-	}
-	h.mu.Lock()
-	h.session = s
-	h.mu.Unlock()
-	return k, h.prepare(ctx, s)
+	return true
 }
 
 // prepare marks the kernel's process with the start options' KERNEL_*

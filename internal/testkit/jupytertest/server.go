@@ -102,9 +102,11 @@ type Server struct {
 	// server uses; "" for plain http.
 	CACert string
 
-	gw      *localgw.Gateway
-	logf    *os.File // the server writes its log here until Stop
-	logPath string
+	gw         *localgw.Gateway
+	logf       *os.File // the server writes its log here until Stop
+	logPath    string
+	dataDir    string // JUPYTER_DATA_DIR: kernels/ holds the specs AddPortClashSpec adds
+	runtimeDir string // JUPYTER_RUNTIME_DIR: the kernels' connection files
 }
 
 // errMissing reports that the server is not installed.
@@ -208,7 +210,8 @@ func start(dir string, kind Kind, withTLS bool) (*Server, error) {
 	if out, err := exec.Command(Python, "-c", imports).CombinedOutput(); err != nil {
 		return nil, errMissing{kind: kind, detail: oneLine(string(out), err)}
 	}
-	s := &Server{Kind: kind, Dir: filepath.Join(dir, "root"), logPath: filepath.Join(dir, "server.log")}
+	s := &Server{Kind: kind, Dir: filepath.Join(dir, "root"), logPath: filepath.Join(dir, "server.log"),
+		dataDir: filepath.Join(dir, "data"), runtimeDir: filepath.Join(dir, "runtime")}
 	for _, d := range []string{"root", "runtime", "config", "data", "ipython"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			return nil, err
@@ -238,7 +241,7 @@ func start(dir string, kind Kind, withTLS bool) (*Server, error) {
 		Pythons:       []string{Python},
 		ServerOnly:    kind == JupyterServer,
 		KernelGateway: launcher,
-		RuntimeDir:    filepath.Join(dir, "runtime"),
+		RuntimeDir:    s.runtimeDir,
 		ReadyTimeout:  readyTimeout,
 		Log:           s.logf,
 		Env: []string{

@@ -1,14 +1,18 @@
 package jupytertest_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
+	"github.com/analyst-dev/analyst/jupyter"
 )
 
 func TestStartStop(t *testing.T) {
@@ -71,5 +75,43 @@ func TestParseKind(t *testing.T) {
 	_, err := jupytertest.ParseKind("kg1")
 	if want := `"kg1": want "server", "kg3" or "kg2"`; err == nil || err.Error() != want {
 		t.Errorf("ParseKind(%q) error = %v; want %s", "kg1", err, want)
+	}
+}
+
+// TestKernelReport reads a kernel's connection file and finds its process
+// listening on all five ports.
+func TestKernelReport(t *testing.T) {
+	s := jupytertest.Start(t)
+	c, err := jupyter.NewClient(jupyter.Config{URL: s.URL, Token: s.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	k, err := c.StartKernel(ctx, jupyter.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.DeleteKernel(context.Background(), k.ID)
+	session, err := c.Connect(ctx, k.ID, jupyter.SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close()
+	report := s.KernelReport(k.ID)
+	if !strings.Contains(report, "Kernel started: "+k.ID) {
+		t.Errorf("the report has no log line of the kernel's start:\n%s", report)
+	}
+	if _, err := os.Stat("/proc/net/tcp"); err != nil {
+		t.Skip("no /proc: ports and processes not reported")
+	}
+	cf := "kernel-" + k.ID + ".json"
+	for _, ch := range []string{"shell", "iopub", "stdin", "control", "hb"} {
+		if !regexp.MustCompile(`(?m)^` + ch + ` port \d+: pid \d+: .*ipykernel_launcher -f \S+/` + regexp.QuoteMeta(cf) + `$`).MatchString(report) {
+			t.Errorf("the report does not find the kernel listening on its %s port:\n%s", ch, report)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^kernel process \d+: state [RSD], waiting in `).MatchString(report) {
+		t.Errorf("the report has no state of the kernel's process:\n%s", report)
 	}
 }
