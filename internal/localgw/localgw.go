@@ -328,6 +328,11 @@ func (g *Gateway) command(srv server, opts Options, dir, config string) *exec.Cm
 		out = multiWriter(opts.Log, out)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
+	// A kernel in a session of its own inherits the output pipe; one stuck
+	// at start (see internal/kernel's launch) holds it open after the
+	// server is gone. Wait lets go of it rather than wait for the kernel:
+	// Stop kills the kernel after.
+	cmd.WaitDelay = stopWait
 	return cmd
 }
 
