@@ -15,16 +15,7 @@ import (
 // and checks the line that names it: Kernel Gateway's own version (GET /api
 // gives that of the server underneath) and the server it runs on.
 func TestKernelGatewayBanner(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts real Kernel Gateways")
-	}
-	gws, err := jupytertest.GatewaysDir()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	gws := gatewaysDir(t)
 	tests := []struct {
 		kind string
 		want string
@@ -47,4 +38,22 @@ func TestKernelGatewayBanner(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gatewaysDir returns the directory of the Kernel Gateways in
+// ../shared/gateways, skipping the test in -short mode or where they are
+// missing (failing it under CI=true).
+func gatewaysDir(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts real Kernel Gateways")
+	}
+	gws, err := jupytertest.GatewaysDir()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return gws
 }

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/analyst-dev/analyst/internal/localgw"
-	"github.com/analyst-dev/analyst/internal/testkit/jupytertest"
 )
 
 // TestStopWithStrayHoldingOutput: a process the server started in a session
@@ -20,16 +19,7 @@ import (
 // output open, as a kernel stuck at start does, neither keeps Stop waiting
 // nor outlives it.
 func TestStopWithStrayHoldingOutput(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a real Kernel Gateway")
-	}
-	gws, err := jupytertest.GatewaysDir()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	gws := gatewaysDir(t)
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "stray.pid")
 	wrapper := filepath.Join(dir, "kg")
