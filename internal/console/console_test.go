@@ -438,3 +438,55 @@ func TestNoSpinnerWithoutTTY(t *testing.T) {
 	}
 	c.Close()
 }
+
+// countingWriter counts the writes made to it.
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// TestOneWritePerEvent: an event's rendering, a cell of many lines, goes
+// out in one write, and nothing is held back after the event.
+func TestOneWritePerEvent(t *testing.T) {
+	s, _, _ := Test()
+	w := &countingWriter{}
+	c := New(s, Options{Writer: w, Now: fixedNow})
+	c.Observe(cell.Finished{Agent: "executor", Cell: cell.Cell{Index: 1, Result: &jupyter.Result{
+		Status:  "ok",
+		Outputs: []jupyter.Output{{Type: "stream", Name: "stdout", Text: "a\nb\nc\nd\n"}},
+	}}})
+	if got := strings.Count(w.String(), "\n"); w.writes != 1 || got != 6 {
+		t.Errorf("%d writes of %d lines (%q), want 1 write of 6 lines", w.writes, got, w.String())
+	}
+	if len(c.pending) != 0 {
+		t.Errorf("%q left pending after the event", c.pending)
+	}
+}
+
+// TestTranscriptOnStderrKeepsOrder: with the transcript on the terminal's
+// stderr, where the spinner and the run's error go too, the text an event
+// writes comes before the spinner drawn after it, and the run's error after
+// the transcript's last lines.
+func TestTranscriptOnStderrKeepsOrder(t *testing.T) {
+	s, _, errOut := Test()
+	s.errTTY = true
+	c := New(s, Options{Writer: s.Err, Now: fixedNow})
+	c.cellDelay, c.spinInterval = 0, time.Hour
+	defer c.Close()
+	c.Observe(team.TurnStarted{Turn: 1, Agent: "planner"})
+	if got, want := errOut.String(), "── planner ── turn 1\n\r⠋ planner is thinking"; got != want {
+		t.Errorf("stderr = %q, want %q: the header, then the spinner", got, want)
+	}
+	errOut.Reset()
+	c.Observe(team.RunFinished{Reason: team.StopError, Turns: 1, Duration: 420 * time.Millisecond,
+		Err: errors.New("planner: connection refused")})
+	want := clear(21) + "\nfinished: error after 1 turn in 420ms\n" + "error: planner: connection refused\n"
+	if got := errOut.String(); got != want {
+		t.Errorf("stderr = %q, want %q: the transcript, then the error", got, want)
+	}
+}

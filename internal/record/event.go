@@ -347,20 +347,20 @@ func ReadEvents(path string) ([]Event, error) {
 	return events, err
 }
 
-// ReadEventsCut is ReadEvents that also reports whether the file ends cut
-// short: its last line has no newline, the writer was stopped in the middle
-// of it.
-func ReadEventsCut(path string) (events []Event, cut bool, err error) {
+// ReadEventsCut is ReadEvents that also reports where the file ends cut
+// short: cut is the number of its last line if that line has no newline (the
+// writer was stopped in the middle of it), else 0.
+func ReadEventsCut(path string) (events []Event, cut int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, false, fmt.Errorf("read events: %w", err)
+		return nil, 0, fmt.Errorf("read events: %w", err)
 	}
 	defer f.Close()
 	r := bufio.NewReader(f)
 	for n := 1; ; n++ {
 		line, err := r.ReadBytes('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
-			return events, false, fmt.Errorf("read events %s: %w", path, err)
+			return events, 0, fmt.Errorf("read events %s: %w", path, err)
 		}
 		complete := err == nil
 		if len(bytes.TrimSpace(line)) > 0 {
@@ -369,11 +369,14 @@ func ReadEventsCut(path string) (events []Event, cut bool, err error) {
 			case perr == nil:
 				events = append(events, e)
 			case complete:
-				return events, false, fmt.Errorf("read events %s:%d: %w", path, n, perr)
+				return events, 0, fmt.Errorf("read events %s:%d: %w", path, n, perr)
 			}
 		}
 		if !complete {
-			return events, len(line) > 0, nil
+			if len(line) == 0 {
+				n = 0
+			}
+			return events, n, nil
 		}
 	}
 }

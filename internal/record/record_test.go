@@ -350,20 +350,22 @@ func TestReadEventsCutShort(t *testing.T) {
 }
 
 // TestReadEventsCut: the file is cut when its last byte is not a newline,
-// whether or not the last line parses.
+// whether or not the last line parses, and the cut line is named by its
+// number.
 func TestReadEventsCut(t *testing.T) {
 	line := `{"type":"turn_started","time":"2025-03-04T10:00:00Z","turn":1,"agent":"planner"}`
 	tests := []struct {
 		name, data string
 		events     int
-		cut        bool
+		cut        int
 	}{
-		{"empty", "", 0, false},
-		{"whole", line + "\n", 1, false},
-		{"blank line at the end", line + "\n\n", 1, false},
-		{"torn last line", line + "\n" + `{"type":"message","ti`, 1, true},
-		{"whole last line without its newline", line + "\n" + line, 2, true},
-		{"spaces after the last newline", line + "\n  ", 1, true},
+		{"empty", "", 0, 0},
+		{"whole", line + "\n", 1, 0},
+		{"blank line at the end", line + "\n\n", 1, 0},
+		{"torn last line", line + "\n" + `{"type":"message","ti`, 1, 2},
+		{"whole last line without its newline", line + "\n" + line, 2, 2},
+		{"after a blank line", line + "\n\n" + line, 2, 3},
+		{"spaces after the last newline", line + "\n  ", 1, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -57,6 +57,8 @@ func TestLoadIncomplete(t *testing.T) {
 		{"whole", whole, ""},
 		{"last line cut", strings.TrimSuffix(whole, last) + last[:len(last)/2],
 			"the recording is incomplete (the run crashed or the file was cut or edited): its last line (29) is cut short; it has no run_finished event"},
+		{"last line without its newline", strings.TrimSuffix(whole, "\n"),
+			"the recording is incomplete (the run crashed or the file was cut or edited): its last line (29) is cut short"},
 		{"no run_finished", strings.TrimSuffix(whole, last), "the recording is incomplete (the run crashed or the file was cut or edited): it has no run_finished event"},
 		{"a cell never finished", strings.Join(without(lines, "cell_finished", 1), ""),
 			"the recording is incomplete (the run crashed or the file was cut or edited): cell 3 started but has no cell_finished"},

@@ -67,8 +67,8 @@ func Load(path string) (*Session, error) {
 	if !started {
 		return nil, fmt.Errorf("replay %s: no run_started event: is this an analyst events.jsonl?", file)
 	}
-	if cut {
-		s.missing = append(s.missing, fmt.Sprintf("its last line (%d) is cut short", len(events)+1))
+	if cut > 0 {
+		s.missing = append(s.missing, fmt.Sprintf("its last line (%d) is cut short", cut))
 	}
 	for _, i := range slices.Sorted(maps.Keys(running)) {
 		s.missing = append(s.missing, fmt.Sprintf("cell %d started but has no cell_finished", i))
