@@ -290,6 +290,7 @@ func (c *call) updateDisplay(dc *content) {
 	if id == "" {
 		return
 	}
+	var o *Output // the new bundle, redacted once for every output showing it
 	for _, e := range c.entries {
 		if e.DisplayID != id {
 			continue
@@ -300,8 +301,10 @@ func (c *call) updateDisplay(dc *content) {
 		}
 		c.kept += size - e.size
 		e.size = size
-		o := Output{Data: dc.Data, Metadata: dc.Metadata}
-		c.redactBundle(&o)
+		if o == nil {
+			o = &Output{Data: dc.Data, Metadata: dc.Metadata}
+			c.redactBundle(o)
+		}
 		e.Data, e.Metadata = o.Data, o.Metadata
 	}
 }

@@ -1,8 +1,11 @@
 package jupyter
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestLongLineRedactedOnce: a line that arrives in many chunks is redacted
@@ -52,5 +55,21 @@ func BenchmarkLongLineRedacted(b *testing.B) {
 		}
 		c.addStream("stdout", "\n")
 		c.finish()
+	}
+}
+
+// TestUntilAnsweredSaysWhyItStopped: an attempt whose own wait ended as the
+// bound passed (both at once, on a loaded machine) does not hide the bound's
+// cause, which callers look for (ErrNoAnswer).
+func TestUntilAnsweredSaysWhyItStopped(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(ErrNoAnswer)
+	attempts := 0
+	err := (&Session{}).untilAnswered(ctx, time.Second, time.Second, func(context.Context, time.Duration) (bool, error) {
+		attempts++
+		return false, errors.New("the kernel did not answer")
+	})
+	if err != ErrNoAnswer || attempts != 1 {
+		t.Errorf("err = %v after %d attempts, want ErrNoAnswer after 1", err, attempts)
 	}
 }

@@ -3,6 +3,7 @@ package jupyter_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -85,24 +86,29 @@ func mustJSON(t *testing.T, v any) string {
 }
 
 // TestRedactOnce: every byte of a cell's stream is scrubbed once, with and
-// without OnOutput, and a display updated in place is scrubbed too.
+// without OnOutput; a display is reported scrubbed; and a display updated in
+// place is scrubbed too, once for the two outputs showing it.
 func TestRedactOnce(t *testing.T) {
 	for _, live := range []bool{false, true} {
 		t.Run(fmt.Sprintf("OnOutput=%v", live), func(t *testing.T) {
 			const secret = "SENTINEL-secret-4e1f"
 			var mu sync.Mutex
-			scrubbed := 0
+			scrubbed, updates := 0, 0
 			opts := jupyter.SessionOptions{Redact: func(s string) string {
 				mu.Lock()
 				scrubbed += strings.Count(s, "row ")
+				updates += strings.Count(s, "now ")
 				mu.Unlock()
 				return strings.ReplaceAll(s, secret, "[gone]")
 			}}
 			var reported strings.Builder
+			var shown []any
 			if live {
 				opts.OnOutput = func(o jupyter.Output) {
 					if o.Type == "stream" {
 						reported.WriteString(o.Text)
+					} else {
+						shown = append(shown, o.Data["text/plain"])
 					}
 				}
 			}
@@ -113,13 +119,14 @@ for i in range(300):
     sys.stdout.write('row %d ' % i); sys.stdout.flush()
     sys.stdout.write(s[:i % 20]); sys.stdout.flush()
     sys.stdout.write(s[i % 20:] + '\n'); sys.stdout.flush()
-h = display({'text/plain': 'first'}, raw=True, display_id=True)
+h = display({'text/plain': 'first ' + s}, raw=True, display_id=True)
+h.display({'text/plain': 'again'}, raw=True)
 h.update({'text/plain': 'now ' + s}, raw=True)`)
 			var want strings.Builder
 			for i := range 300 {
 				fmt.Fprintf(&want, "row %d [gone]\n", i)
 			}
-			if len(res.Outputs) != 2 || res.Outputs[0].Text != want.String() {
+			if len(res.Outputs) != 3 || res.Outputs[0].Text != want.String() {
 				t.Fatalf("outputs %v, stream %q", kinds(res.Outputs), res.Outputs[0].Text)
 			}
 			if scrubbed != 300 {
@@ -128,8 +135,16 @@ h.update({'text/plain': 'now ' + s}, raw=True)`)
 			if live && reported.String() != want.String() {
 				t.Errorf("reported %q", reported.String())
 			}
-			if got := res.Outputs[1].Data["text/plain"]; got != "now [gone]" {
-				t.Errorf("updated display = %v", got)
+			if live && !slices.Equal(shown, []any{"first [gone]", "again"}) {
+				t.Errorf("displays reported %q", shown)
+			}
+			for _, o := range res.Outputs[1:] {
+				if got := o.Data["text/plain"]; got != "now [gone]" {
+					t.Errorf("updated display = %v", got)
+				}
+			}
+			if updates != 1 {
+				t.Errorf("the update was scrubbed %d times, want once", updates)
 			}
 		})
 	}

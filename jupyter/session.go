@@ -218,7 +218,12 @@ func (s *Session) untilAnswered(ctx context.Context, first, most time.Duration, 
 		if err == nil {
 			return nil
 		}
-		if ctx.Err() != nil || errors.Is(err, ErrSessionClosed) || errors.Is(err, ErrKernelNotFound) || errors.Is(err, ErrUnauthorized) {
+		if ctx.Err() != nil {
+			// Why the wait ended (ErrNoAnswer, when the bound passed),
+			// also when the attempt's own wait ended at the same moment.
+			return context.Cause(ctx)
+		}
+		if errors.Is(err, ErrSessionClosed) || errors.Is(err, ErrKernelNotFound) || errors.Is(err, ErrUnauthorized) {
 			return err
 		}
 		if !replied {

@@ -140,7 +140,8 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 		}
 	}
 	// Without --kernel-id, start starts a fresh kernel to run the code in
-	// (its id goes to id), and remove deletes the kernel id names.
+	// (its id goes to id), and remove deletes the kernel id names and says
+	// whether it is gone.
 	start := func() error {
 		con.Phase("starting the kernel")
 		k, err := client.StartKernel(ctx, opts.gateway.startOptions("exec"))
@@ -150,17 +151,19 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 		id = k.ID
 		return nil
 	}
-	remove := func() {
+	remove := func() bool {
 		if id == "" {
-			return // replaced, and its successor did not start
+			return true // replaced, and its successor did not start
 		}
 		con.Phase("deleting the kernel")
 		defer con.Phase("")
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 		defer cancel()
-		if err := client.DeleteKernel(dctx, id); err != nil {
+		err := client.DeleteKernel(dctx, id)
+		if err != nil {
 			fmt.Fprintf(errOut, "analyst: %s\n", explain(err))
 		}
+		return err == nil || errors.Is(err, jupyter.ErrKernelNotFound)
 	}
 	if id == "" {
 		if err := start(); err != nil {
@@ -172,11 +175,11 @@ func runExec(ctx context.Context, io *console.IO, opts *execOptions, code string
 	sopts := jupyter.SessionOptions{CellTimeout: opts.timeout, MaxOutputBytes: opts.maxBytes,
 		Redact: opts.gateway.redactor(errOut).Redact, OnOutput: p.output}
 	s, err := client.Connect(ctx, id, sopts)
-	if errors.Is(err, jupyter.ErrNoAnswer) && opts.kernelID == "" && ctx.Err() == nil {
+	if errors.Is(err, jupyter.ErrNoAnswer) && opts.kernelID == "" && ctx.Err() == nil && remove() {
 		// A fresh kernel that never answers is replaced once, as
-		// internal/kernel does for run.
+		// internal/kernel does for run; one that could not be deleted
+		// is not (the deferred remove tries again).
 		notice(errOut)(fmt.Sprintf("kernel %.8s did not answer; deleted it, starting another", id))
-		remove()
 		id = ""
 		if err := start(); err != nil {
 			return err

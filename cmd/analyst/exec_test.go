@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/analyst-dev/analyst/internal/console"
@@ -129,6 +134,41 @@ func TestExecReplacesKernelThatNeverAnswers(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^analyst: kernel [0-9a-f]{8} did not answer; deleted it, starting another\n$`).MatchString(errs) {
 		t.Errorf("stderr %q", errs)
+	}
+	if n := js.KernelCount(t); n != 0 {
+		t.Errorf("%d kernels left", n)
+	}
+}
+
+// TestExecKeepsKernelItCannotDelete: the fresh kernel never answers and its
+// delete fails (a proxy refuses the first one): exec does not start another
+// in its place, which would leave it behind, but fails, and deletes it at the
+// end.
+func TestExecKeepsKernelItCannotDelete(t *testing.T) {
+	js := jupytertest.Start(t)
+	js.AddPortClashSpec(t, "clash")
+	backend, _ := url.Parse(js.URL)
+	proxy := httputil.NewSingleHostReverseProxy(backend)
+	var deletes atomic.Int32
+	mux := http.NewServeMux()
+	mux.Handle("/", proxy)
+	mux.HandleFunc("DELETE /api/kernels/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if deletes.Add(1) == 1 {
+			http.Error(w, "not now", http.StatusForbidden)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	code, out, errs := runCLI(t, context.Background(), "exec", "--gateway-url", srv.URL, "--gateway-token", js.Token,
+		"--kernel", "clash", "--launch-timeout", "20s", "print(6 * 7)")
+	if code == 0 || out != "" || strings.Contains(errs, "starting another") ||
+		!regexp.MustCompile(`(?m)^analyst: connect to kernel [0-9a-f-]{36}: the kernel did not answer within 20s`).MatchString(errs) {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if n := deletes.Load(); n != 2 {
+		t.Errorf("%d deletes, want 2 (the refused one, then the one at the end)", n)
 	}
 	if n := js.KernelCount(t); n != 0 {
 		t.Errorf("%d kernels left", n)

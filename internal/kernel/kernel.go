@@ -431,15 +431,31 @@ func (h *Handle) Abandon(ctx context.Context) {
 	case <-h.answered:
 	case <-ctx.Done():
 	}
-	h.mu.Lock()
-	c, id, abandoned := h.client, h.id, h.abandoned
-	h.mu.Unlock()
+	c, id, abandoned := h.target()
+	if id == "" && abandoned == nil {
+		// A new kernel that did not answer may have been deleted while
+		// the start of another was in flight (see launch): the cancelled
+		// start ends at once and says which.
+		select {
+		case <-h.done:
+		case <-ctx.Done():
+		}
+		c, id, abandoned = h.target()
+	}
 	switch {
 	case id != "":
 		c.DeleteKernel(ctx, id)
 	case abandoned != nil:
 		abandoned.Reclaim(ctx)
 	}
+}
+
+// target returns what Abandon deletes: the client and the kernel's id, or
+// the start request that was abandoned.
+func (h *Handle) target() (*jupyter.Client, string, *jupyter.AbandonedStartError) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.client, h.id, h.abandoned
 }
 
 // reclaim deletes the kernel of a start request that was abandoned, if it

@@ -1,9 +1,16 @@
 package kernel
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,5 +61,63 @@ func TestKernelThatNeverAnswersIsReplaced(t *testing.T) {
 	}
 	if n := js.KernelCount(t); n != 0 {
 		t.Errorf("%d kernels after Close, want 0", n)
+	}
+}
+
+// TestAbandonWhileReplacingKernelThatNeverAnswers abandons the handle (a
+// second Ctrl-C) while the start of the kernel that replaces one that never
+// answered is in flight (a proxy holds it): the kernel that start launches
+// is deleted too.
+func TestAbandonWhileReplacingKernelThatNeverAnswers(t *testing.T) {
+	js := jupytertest.Start(t)
+	js.AddPortClashSpec(t, "clash")
+	backend, _ := url.Parse(js.URL)
+	proxy := httputil.NewSingleHostReverseProxy(backend)
+	var starts atomic.Int32
+	second, release, launched := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.Handle("/", proxy)
+	mux.HandleFunc("POST /api/kernels", func(w http.ResponseWriter, r *http.Request) {
+		if starts.Add(1) != 2 {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		// Held, then passed on whether the client waits or not.
+		defer close(launched)
+		body, _ := io.ReadAll(r.Body)
+		close(second)
+		<-release
+		req, _ := http.NewRequestWithContext(context.WithoutCancel(r.Context()), r.Method, js.URL+r.URL.Path, bytes.NewReader(body))
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Errorf("held start: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c, err := jupyter.NewClient(jupyter.Config{URL: srv.URL, Token: js.Token, LaunchTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := Start(context.Background(), Options{Client: c, Start: jupyter.StartOptions{Name: "clash"}})
+	<-second
+	abandoned := make(chan struct{})
+	go func() {
+		defer close(abandoned)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		h.Abandon(ctx)
+	}()
+	<-h.done // the cancelled start gave up on its request
+	close(release)
+	<-launched
+	<-abandoned
+	if n := js.KernelCount(t); n != 0 {
+		t.Errorf("%d kernels left after Abandon, want 0", n)
 	}
 }
