@@ -317,22 +317,26 @@ func (c *call) addError(e *ExecError) {
 	if text == "" {
 		text = e.Error()
 	}
-	if c.redact != nil {
-		// Again without the escape codes, which may split a secret.
-		text = c.redact(text)
-	}
 	c.kept += len(text)
 	c.seal()
 	c.entries = append(c.entries, &entry{Output: Output{Type: "error", Text: text}, size: len(text)})
 	c.report(Output{Type: "error", Text: text})
 }
 
-// redactError redacts e's texts in place and returns it.
+// redactError redacts e's texts in place and returns it. A traceback line
+// is also scrubbed without its escape codes, which may split a secret;
+// where that finds one, the line is kept plain.
 func (c *call) redactError(e *ExecError) *ExecError {
 	if f := c.redact; f != nil {
 		e.Name, e.Value = f(e.Name), f(e.Value)
 		for i, line := range e.Traceback {
-			e.Traceback[i] = f(line)
+			line = f(line)
+			if plain := StripANSI(line); plain != line {
+				if scrubbed := f(plain); scrubbed != plain {
+					line = scrubbed
+				}
+			}
+			e.Traceback[i] = line
 		}
 	}
 	return e

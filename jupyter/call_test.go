@@ -73,3 +73,27 @@ func TestUntilAnsweredSaysWhyItStopped(t *testing.T) {
 		t.Errorf("err = %v after %d attempts, want ErrNoAnswer after 1", err, attempts)
 	}
 }
+
+// TestTracebackSecretSplitByColour: a secret that escape codes split in a
+// traceback line is scrubbed from the line itself, which is then kept
+// plain, and from the error output's text; other lines keep their colour.
+func TestTracebackSecretSplitByColour(t *testing.T) {
+	const secret = "SENTINEL-secret-4e1f"
+	c := newCall("id", executeCall, 1<<20)
+	c.redact = func(s string) string { return strings.ReplaceAll(s, secret, "[gone]") }
+	c.addError(&ExecError{Name: "ValueError", Value: "bad", Traceback: []string{
+		"\x1b[31mTraceback\x1b[0m",
+		"key = '\x1b[32mSENTINEL-\x1b[0msecret-4e1f'",
+	}})
+	res, err := c.finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"\x1b[31mTraceback\x1b[0m", "key = '[gone]'"}
+	if got := res.Error.Traceback; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("traceback %q, want %q", got, want)
+	}
+	if len(res.Outputs) != 1 || res.Outputs[0].Text != "Traceback\nkey = '[gone]'" {
+		t.Errorf("outputs %+v", res.Outputs)
+	}
+}
