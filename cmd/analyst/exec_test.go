@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -147,21 +144,17 @@ func TestExecReplacesKernelThatNeverAnswers(t *testing.T) {
 func TestExecKeepsKernelItCannotDelete(t *testing.T) {
 	js := jupytertest.Start(t)
 	js.AddPortClashSpec(t, "clash")
-	backend, _ := url.Parse(js.URL)
-	proxy := httputil.NewSingleHostReverseProxy(backend)
 	var deletes atomic.Int32
-	mux := http.NewServeMux()
-	mux.Handle("/", proxy)
-	mux.HandleFunc("DELETE /api/kernels/{id}", func(w http.ResponseWriter, r *http.Request) {
-		if deletes.Add(1) == 1 {
-			http.Error(w, "not now", http.StatusForbidden)
-			return
-		}
-		proxy.ServeHTTP(w, r)
+	proxy := js.Proxy(t, func(mux *http.ServeMux, next http.Handler) {
+		mux.HandleFunc("DELETE /api/kernels/{id}", func(w http.ResponseWriter, r *http.Request) {
+			if deletes.Add(1) == 1 {
+				http.Error(w, "not now", http.StatusForbidden)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
 	})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	code, out, errs := runCLI(t, context.Background(), "exec", "--gateway-url", srv.URL, "--gateway-token", js.Token,
+	code, out, errs := runCLI(t, context.Background(), "exec", "--gateway-url", proxy, "--gateway-token", js.Token,
 		"--kernel", "clash", "--launch-timeout", "20s", "print(6 * 7)")
 	if code == 0 || out != "" || strings.Contains(errs, "starting another") ||
 		!regexp.MustCompile(`(?m)^analyst: connect to kernel [0-9a-f-]{36}: the kernel did not answer within 20s`).MatchString(errs) {

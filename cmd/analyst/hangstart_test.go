@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,21 +40,16 @@ type hangingStarts struct {
 
 func newHangingStarts(t *testing.T, kind jupytertest.Kind) *hangingStarts {
 	js := jupytertest.StartKind(t, kind) // KG passes a start's KERNEL_* variables to the kernel
-	backend, _ := url.Parse(js.URL)
 	g := &hangingStarts{js: js, started: make(chan string, 10), posted: make(chan struct{}, 10)}
-	proxy := httputil.NewSingleHostReverseProxy(backend)
-	mux := http.NewServeMux()
-	mux.Handle("/", proxy)
-	mux.HandleFunc("POST /api/kernels", g.hold)
-	mux.HandleFunc("DELETE /api/kernels/{id}", func(w http.ResponseWriter, r *http.Request) {
-		g.mu.Lock()
-		g.deletes = append(g.deletes, r.PathValue("id"))
-		g.mu.Unlock()
-		proxy.ServeHTTP(w, r)
+	g.URL = js.Proxy(t, func(mux *http.ServeMux, next http.Handler) {
+		mux.HandleFunc("POST /api/kernels", g.hold)
+		mux.HandleFunc("DELETE /api/kernels/{id}", func(w http.ResponseWriter, r *http.Request) {
+			g.mu.Lock()
+			g.deletes = append(g.deletes, r.PathValue("id"))
+			g.mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
 	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	g.URL = srv.URL
 	return g
 }
 

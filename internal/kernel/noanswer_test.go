@@ -5,9 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -71,36 +68,32 @@ func TestKernelThatNeverAnswersIsReplaced(t *testing.T) {
 func TestAbandonWhileReplacingKernelThatNeverAnswers(t *testing.T) {
 	js := jupytertest.Start(t)
 	js.AddPortClashSpec(t, "clash")
-	backend, _ := url.Parse(js.URL)
-	proxy := httputil.NewSingleHostReverseProxy(backend)
 	var starts atomic.Int32
 	second, release, launched := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	mux := http.NewServeMux()
-	mux.Handle("/", proxy)
-	mux.HandleFunc("POST /api/kernels", func(w http.ResponseWriter, r *http.Request) {
-		if starts.Add(1) != 2 {
-			proxy.ServeHTTP(w, r)
-			return
-		}
-		// Held, then passed on whether the client waits or not.
-		defer close(launched)
-		body, _ := io.ReadAll(r.Body)
-		close(second)
-		<-release
-		req, _ := http.NewRequestWithContext(context.WithoutCancel(r.Context()), r.Method, js.URL+r.URL.Path, bytes.NewReader(body))
-		req.Header = r.Header.Clone()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Errorf("held start: %v", err)
-			return
-		}
-		defer resp.Body.Close()
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
+	proxy := js.Proxy(t, func(mux *http.ServeMux, next http.Handler) {
+		mux.HandleFunc("POST /api/kernels", func(w http.ResponseWriter, r *http.Request) {
+			if starts.Add(1) != 2 {
+				next.ServeHTTP(w, r)
+				return
+			}
+			// Held, then passed on whether the client waits or not.
+			defer close(launched)
+			body, _ := io.ReadAll(r.Body)
+			close(second)
+			<-release
+			req, _ := http.NewRequestWithContext(context.WithoutCancel(r.Context()), r.Method, js.URL+r.URL.Path, bytes.NewReader(body))
+			req.Header = r.Header.Clone()
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Errorf("held start: %v", err)
+				return
+			}
+			defer resp.Body.Close()
+			w.WriteHeader(resp.StatusCode)
+			io.Copy(w, resp.Body)
+		})
 	})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	c, err := jupyter.NewClient(jupyter.Config{URL: srv.URL, Token: js.Token, LaunchTimeout: 20 * time.Second})
+	c, err := jupyter.NewClient(jupyter.Config{URL: proxy, Token: js.Token, LaunchTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
