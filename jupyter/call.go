@@ -235,8 +235,8 @@ func (c *call) addStream(name, text string) {
 		text = c.redact(lines)
 	}
 	last.append(text)
-	if text != "" && c.onOutput != nil {
-		c.onOutput(Output{Type: "stream", Name: name, Text: text})
+	if text != "" {
+		c.report(Output{Type: "stream", Name: name, Text: text})
 	}
 }
 
@@ -251,9 +251,7 @@ func (c *call) seal() {
 	text := c.redact(string(e.raw))
 	e.raw = nil
 	e.append(text)
-	if c.onOutput != nil {
-		c.onOutput(Output{Type: "stream", Name: e.Name, Text: text})
-	}
+	c.report(Output{Type: "stream", Name: e.Name, Text: text})
 }
 
 // addDisplay appends a display_data or execute_result, or drops it whole
